@@ -1,0 +1,117 @@
+package ipc.connect;
+
+import ipc.connect.internal.connection.ChannelSettings;
+import ipc.connect.internal.memory.SharedDirectory;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Settings shared by the servers and clients of a channel. A client's settings must equal its server's: a client
+ * whose ring capacity or connection limit differs is refused at connect with both values named.
+ *
+ * <pre>{@code
+ * IpcChannelFactory factory = new IpcChannelFactory();                       // defaults
+ * IpcChannelFactory tuned = IpcChannelFactory.builder().ringCapacity(4 << 20).build();
+ * }</pre>
+ *
+ * <p>Instances are immutable and thread-safe.
+ */
+public final class IpcChannelFactory {
+    /** Default data bytes of each of a connection's two rings: 1 MiB. */
+    public static final int DEFAULT_RING_CAPACITY = 1 << 20;
+    /** Default most connections per channel. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 128;
+
+    private final ChannelSettings settings;
+
+    /** A factory with the default settings. */
+    public IpcChannelFactory() {
+        this(builder());
+    }
+
+    private IpcChannelFactory(Builder builder) {
+        this.settings = new ChannelSettings(
+                builder.directory != null ? builder.directory : SharedDirectory.defaultDirectory(),
+                builder.ringCapacity, builder.maxConnections, builder.spinCount, builder.yieldCount);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Folder of the channel and connection files. */
+    public Path directory() {
+        return settings.directory();
+    }
+
+    /** Data bytes of each of a connection's two rings. */
+    public int ringCapacity() {
+        return settings.ringCapacity();
+    }
+
+    /** Most connections a server accepts on one channel. */
+    public int maxConnections() {
+        return settings.maxConnections();
+    }
+
+    ChannelSettings settings() {
+        return settings;
+    }
+
+    @Override
+    public String toString() {
+        return "IpcChannelFactory[directory=" + settings.directory() + ", ringCapacity=" + settings.ringCapacity()
+                + ", maxConnections=" + settings.maxConnections() + "]";
+    }
+
+    /** Builds an {@link IpcChannelFactory}; every setting has a default. */
+    public static final class Builder {
+        private Path directory;
+        private int ringCapacity = DEFAULT_RING_CAPACITY;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        private int spinCount = 20_000;
+        private int yieldCount = 50;
+
+        private Builder() {
+        }
+
+        /**
+         * Folder of the channel files; default {@code /dev/shm/ipc-connect-<user>} (else under
+         * {@code java.io.tmpdir}). Server and clients must use the same one.
+         */
+        public Builder directory(Path directory) {
+            this.directory = Objects.requireNonNull(directory, "directory");
+            return this;
+        }
+
+        /** Data bytes of each ring: a power of two from 4 KiB to 1 GiB; default 1 MiB. */
+        public Builder ringCapacity(int ringCapacity) {
+            this.ringCapacity = ringCapacity;
+            return this;
+        }
+
+        /** Most connections per channel, 1 to 4096; default 128. */
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = maxConnections;
+            return this;
+        }
+
+        /**
+         * How long an idle poller stays awake before sleeping in the kernel: {@code spins} passes with
+         * {@link Thread#onSpinWait()}, then {@code yields} passes with {@link Thread#yield()}. More spinning
+         * lowers latency after a pause and costs CPU while idle; defaults 20,000 and 50 (tens of microseconds).
+         */
+        public Builder idleSpin(int spins, int yields) {
+            this.spinCount = spins;
+            this.yieldCount = yields;
+            return this;
+        }
+
+        /**
+         * @throws IllegalArgumentException naming any setting out of range
+         */
+        public IpcChannelFactory build() {
+            return new IpcChannelFactory(this);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package ipc.connect;
+
+import ipc.connect.internal.connection.ClientConnection;
+import ipc.connect.internal.connection.ClientExchange;
+import ipc.connect.internal.memory.SharedDirectory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A client of one channel.
+ *
+ * <pre>{@code
+ * try (IpcClient client = new IpcClient(factory, "MyChannelName");
+ *      InputStream response = client.send(new IpcDataBytes("Hello".getBytes(UTF_8)), Duration.ofSeconds(2))) {
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>The client connects on the first {@code send} and again on the first {@code send} after its connection was
+ * lost (server restarted). It is thread-safe: many threads may {@code send} at once over the one connection.
+ *
+ * <p>{@link #close()} fails pending calls with {@link IpcClosedException}, disconnects and deletes the connection's
+ * file. It is idempotent.
+ */
+public final class IpcClient implements AutoCloseable {
+    private final IpcChannelFactory factory;
+    private final String channelName;
+    private final ReentrantLock connectLock = new ReentrantLock();
+    private volatile ClientConnection connection;
+    private volatile boolean closed;
+
+    /**
+     * @throws IllegalArgumentException if {@code channelName} is not a valid channel name
+     */
+    public IpcClient(IpcChannelFactory factory, String channelName) {
+        this.factory = Objects.requireNonNull(factory, "factory");
+        this.channelName = SharedDirectory.checkChannelName(channelName);
+    }
+
+    public String channelName() {
+        return channelName;
+    }
+
+    /**
+     * Sends a request and returns its response as a stream, once the response begins. The stream may be read while
+     * the response is still arriving; close it when done (closing early discards the rest and leaves the client
+     * usable).
+     *
+     * @param timeout longest wait for the response to begin (counted from this call, connecting included), and for
+     *     each later chunk of it
+     * @throws IpcConnectException if no server listens on the channel (fast, not after the timeout)
+     * @throws IpcTimeoutException if the response did not begin in time
+     * @throws IpcRemoteException if the server's handler threw
+     * @throws IpcClosedException if the server closed or died, or this client was closed
+     * @throws IpcException for other failures, such as settings that differ from the server's
+     */
+    public InputStream send(IpcData data, Duration timeout) throws IOException {
+        Objects.requireNonNull(data, "data");
+        long timeoutNanos = checkTimeout(timeout);
+        ClientExchange exchange = connection(timeoutNanos).begin(timeoutNanos);
+        switch (data) {
+            case IpcDataEmpty ignored -> exchange.sendBytes(new byte[0], 0, 0);
+            case IpcDataBytes bytes -> exchange.sendBytes(bytes.array(), bytes.offset(), bytes.length());
+            case IpcDataStream stream -> exchange.sendStream(stream.stream(), stream.closeStream());
+        }
+        return exchange.awaitResponse();
+    }
+
+    /** Sends the stream's bytes up to its end as the request; see {@link #send(IpcData, Duration)}. */
+    public InputStream send(InputStream request, Duration timeout) throws IOException {
+        return send(new IpcDataStream(request), timeout);
+    }
+
+    /** Sends {@code request} and returns the whole response; see {@link #send(IpcData, Duration)}. */
+    public byte[] sendAndReceive(byte[] request, Duration timeout) throws IOException {
+        try (InputStream response = send(new IpcDataBytes(request), timeout)) {
+            return response.readAllBytes();
+        }
+    }
+
+    private static long checkTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive: " + timeout);
+        }
+        return timeout.compareTo(Duration.ofDays(365)) > 0 ? TimeUnit.DAYS.toNanos(365) : timeout.toNanos();
+    }
+
+    private ClientConnection connection(long timeoutNanos) throws IOException {
+        ClientConnection current = connection;
+        if (current != null && current.isUsable()) {
+            return current;
+        }
+        connectLock.lock();
+        try {
+            if (closed) {
+                throw new IpcClosedException("channel '" + channelName + "': the client is closed");
+            }
+            current = connection;
+            if (current != null && current.isUsable()) {
+                return current;
+            }
+            if (current != null) {
+                current.close(); // lost: release its file before connecting again
+            }
+            connection = null;
+            current = ClientConnection.connect(channelName, factory.settings(), timeoutNanos);
+            connection = current;
+            return current;
+        } finally {
+            connectLock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        connectLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            ClientConnection current = connection;
+            connection = null;
+            if (current != null) {
+                current.close();
+            }
+        } finally {
+            connectLock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "IpcClient[channel=" + channelName + ", " + factory + "]";
+    }
+}

@@ -1,0 +1,146 @@
+package ipc.connect;
+
+import ipc.connect.internal.connection.ServerChannel;
+import ipc.connect.internal.connection.ServerExchange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.System.Logger.Level;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A server answering requests on one or more channels.
+ *
+ * <pre>{@code
+ * try (IpcServer server = new IpcServer(new IpcChannelFactory())) {
+ *     server.listen("MyChannelName", request -> new IpcDataBytes(request.readAllBytes()));
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Each request runs its handler on a new virtual thread, so a slow handler never delays another request. A
+ * handler sees the request body while it is still arriving; the response it returns is streamed to the client.
+ *
+ * <p>Thread-safe. {@link #close()} stops listening, ends every connection (clients' pending calls fail with
+ * {@link IpcClosedException}), waits briefly for running handlers and deletes the channel files. It is idempotent.
+ */
+public final class IpcServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("ipc.connect");
+    private static final byte[] EMPTY = new byte[0];
+
+    private final IpcChannelFactory factory;
+    private final ExecutorService handlers = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("ipc-connect-handler-", 0).factory());
+    private final List<ServerChannel> channels = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    public IpcServer(IpcChannelFactory factory) {
+        this.factory = Objects.requireNonNull(factory, "factory");
+    }
+
+    /**
+     * Starts answering requests on {@code channelName} with {@code handler}; returns at once.
+     *
+     * @throws IllegalArgumentException if the name is not a valid channel name
+     * @throws IpcException if another server listens on that channel, or its files cannot be created
+     * @throws IllegalStateException if this server is closed
+     */
+    public void listen(String channelName, IpcServerRequestHandler handler) throws IOException {
+        Objects.requireNonNull(handler, "handler");
+        if (closed.get()) {
+            throw new IllegalStateException("server is closed");
+        }
+        ServerChannel channel = ServerChannel.listen(channelName, factory.settings(),
+                exchange -> dispatch(handler, exchange));
+        channels.add(channel);
+        if (closed.get()) {
+            channel.close();
+            channels.remove(channel);
+            throw new IllegalStateException("server is closed");
+        }
+    }
+
+    /** Connections open now on {@code channelName}; 0 if this server does not listen there. */
+    public int connectionCount(String channelName) {
+        for (ServerChannel channel : channels) {
+            if (channel.name().equals(channelName)) {
+                return channel.connectionCount();
+            }
+        }
+        return 0;
+    }
+
+    private void dispatch(IpcServerRequestHandler handler, ServerExchange exchange) {
+        try {
+            handlers.execute(() -> handle(handler, exchange));
+        } catch (RejectedExecutionException e) {
+            exchange.finish(); // closing: the connection fails the call
+        }
+    }
+
+    private static void handle(IpcServerRequestHandler handler, ServerExchange exchange) {
+        try {
+            IpcData response;
+            try {
+                response = handler.handle(exchange.request());
+                if (response == null) {
+                    throw new IllegalStateException("the request handler returned null instead of an IpcData");
+                }
+            } catch (Throwable t) {
+                LOG.log(Level.DEBUG, () -> exchange.description() + ": handler threw", t);
+                exchange.respondError(t);
+                return;
+            }
+            switch (response) {
+                case IpcDataEmpty ignored -> exchange.respond(EMPTY, 0, 0);
+                case IpcDataBytes bytes -> exchange.respond(bytes.array(), bytes.offset(), bytes.length());
+                case IpcDataStream stream -> {
+                    try {
+                        exchange.respond(stream.stream());
+                    } finally {
+                        if (stream.closeStream()) {
+                            closeQuietly(stream.stream());
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // the connection is gone (client closed or died): nobody is left to answer
+            LOG.log(Level.DEBUG, () -> exchange.description() + ": response not delivered: " + e.getMessage());
+        } finally {
+            exchange.finish();
+        }
+    }
+
+    private static void closeQuietly(InputStream stream) {
+        try {
+            stream.close();
+        } catch (IOException ignored) {
+            // the response was sent already
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        for (ServerChannel channel : channels) {
+            channel.close();
+        }
+        channels.clear();
+        handlers.shutdown();
+        try {
+            // handlers see their request streams and response writes fail; give them a moment to return
+            handlers.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package ipc.connect.internal.connection;
+
+import ipc.connect.internal.memory.SharedDirectory;
+import ipc.connect.internal.ring.RingDescriptor;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Settings shared by a server and its clients. The ring capacity must match on both sides (checked at connect);
+ * the directory must too, or they would not find each other.
+ *
+ * @param directory folder of the channel and connection files
+ * @param ringCapacity data bytes of each of a connection's two rings (a power of two)
+ * @param maxConnections most connections a server accepts on one channel
+ * @param spinCount idle polls a poller spins before yielding
+ * @param yieldCount idle polls a poller yields before sleeping in the kernel
+ */
+public record ChannelSettings(Path directory, int ringCapacity, int maxConnections, int spinCount, int yieldCount) {
+    public ChannelSettings {
+        Objects.requireNonNull(directory, "directory");
+        RingDescriptor.checkCapacity(ringCapacity);
+        if (maxConnections < 1 || maxConnections > ChannelDescriptor.MAX_CONNECTIONS_LIMIT) {
+            throw new IllegalArgumentException("maxConnections out of range [1, "
+                    + ChannelDescriptor.MAX_CONNECTIONS_LIMIT + "]: " + maxConnections);
+        }
+        if (spinCount < 0) {
+            throw new IllegalArgumentException("spinCount < 0: " + spinCount);
+        }
+        if (yieldCount < 0) {
+            throw new IllegalArgumentException("yieldCount < 0: " + yieldCount);
+        }
+    }
+
+    /** Largest chunk one frame carries. */
+    public int maxChunk() {
+        return RingDescriptor.maxPayloadLength(ringCapacity) - FrameDescriptor.HEADER_LENGTH;
+    }
+
+    public SharedDirectory sharedDirectory() {
+        return new SharedDirectory(directory);
+    }
+}

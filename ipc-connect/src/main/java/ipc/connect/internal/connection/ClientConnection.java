@@ -1,0 +1,466 @@
+package ipc.connect.internal.connection;
+
+import static ipc.connect.internal.memory.SharedAccess.compareAndSetInt;
+import static ipc.connect.internal.memory.SharedAccess.getAndAddLong;
+import static ipc.connect.internal.memory.SharedAccess.getIntAcquire;
+import static ipc.connect.internal.memory.SharedAccess.getIntPlain;
+import static ipc.connect.internal.memory.SharedAccess.getLongPlain;
+import static ipc.connect.internal.memory.SharedAccess.setIntPlain;
+import static ipc.connect.internal.memory.SharedAccess.setIntRelease;
+import static ipc.connect.internal.memory.SharedAccess.setLongPlain;
+
+import ipc.connect.IpcClosedException;
+import ipc.connect.IpcConnectException;
+import ipc.connect.IpcException;
+import ipc.connect.internal.memory.MappedFile;
+import ipc.connect.internal.memory.SharedDirectory;
+import ipc.connect.internal.ring.OneToOneRing;
+import ipc.connect.internal.ring.RingCorruptedException;
+import ipc.connect.internal.signal.Signal;
+import ipc.connect.internal.signal.SignalWaiter;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A client's connection to a listening channel: its connection file with the two rings, and the reader thread that
+ * routes response frames to their {@link ClientExchange}s. Thread-safe: many exchanges run at once.
+ *
+ * <p>The connection dies when the server closes it, the server process dies, or a frame breaks the protocol; every
+ * pending exchange then fails with the cause, and {@link #isUsable()} turns false.
+ */
+public final class ClientConnection implements AutoCloseable {
+    private static final System.Logger LOG = ServerChannel.LOG;
+    private static final long LIVENESS_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final int READ_LIMIT = 64;
+    private static final AtomicInteger CONNECTION_COUNTER = new AtomicInteger();
+
+    private final String name;
+    private final ChannelSettings settings;
+    private final SharedDirectory directory;
+    private final MappedFile channelFile;
+    private final MemorySegment channelHeader;
+    private final Signal serverDoorbell;
+    private final ProcessIdentity server;
+    private final long connectionId;
+    private final MappedFile file;
+    private final MemorySegment segment;
+    private final Signal doorbell;
+    private final OneToOneRing responses;
+    private final FrameWriter requests;
+    private final Map<Long, ClientExchange> exchanges = new ConcurrentHashMap<>();
+    private final AtomicLong nextRequestId = new AtomicLong();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final String description;
+    private volatile IOException failure;
+    private Thread reader;
+
+    private ClientConnection(String name, ChannelSettings settings, SharedDirectory directory, MappedFile channelFile,
+                             ProcessIdentity server, long connectionId, MappedFile file) {
+        this.name = name;
+        this.settings = settings;
+        this.directory = directory;
+        this.channelFile = channelFile;
+        this.channelHeader = channelFile.segment();
+        this.serverDoorbell = new Signal(channelHeader, ChannelDescriptor.DOORBELL_OFFSET);
+        this.server = server;
+        this.connectionId = connectionId;
+        this.file = file;
+        this.segment = file.segment();
+        this.doorbell = new Signal(segment, ConnectionDescriptor.DOORBELL_OFFSET);
+        int capacity = settings.ringCapacity();
+        this.requests = new FrameWriter(
+                new OneToOneRing(segment, ConnectionDescriptor.requestRingOffset(), capacity), serverDoorbell);
+        this.responses = new OneToOneRing(segment, ConnectionDescriptor.responseRingOffset(capacity), capacity);
+        this.description = "channel '" + name + "' (server pid " + server.pid() + ")";
+    }
+
+    /**
+     * Connects to the server listening on {@code name}.
+     *
+     * @throws IpcConnectException if no server listens there, it is gone, full, or does not accept in time
+     * @throws IpcException if the channel file is damaged or the settings differ
+     */
+    public static ClientConnection connect(String name, ChannelSettings settings, long timeoutNanos)
+            throws IOException {
+        SharedDirectory.checkChannelName(name);
+        SharedDirectory directory = settings.sharedDirectory();
+        long deadline = System.nanoTime() + timeoutNanos;
+        Path channelPath = directory.channelFile(name);
+        MappedFile channelFile;
+        try {
+            channelFile = MappedFile.open(channelPath);
+        } catch (NoSuchFileException e) {
+            throw new IpcConnectException("channel '" + name + "': no server is listening (no file " + channelPath
+                    + ")");
+        }
+        MappedFile connectionFile = null;
+        long connectionId = 0;
+        int slot = -1;
+        try {
+            MemorySegment header = channelFile.segment();
+            ProcessIdentity server = checkChannel(name, channelPath, channelFile, settings, deadline);
+            connectionId = (ProcessIdentity.current().pid() << 32)
+                    | (CONNECTION_COUNTER.incrementAndGet() & 0xFFFF_FFFFL);
+            connectionFile = directory.createFile(directory.connectionFile(name, connectionId),
+                    ConnectionDescriptor.fileLength(settings.ringCapacity()));
+            slot = claimSlot(name, header, settings.maxConnections(), connectionId);
+            writeHeader(connectionFile.segment(), settings, slot, header);
+            publishSlot(header, slot);
+            ClientConnection connection = new ClientConnection(name, settings, directory, channelFile, server,
+                    connectionId, connectionFile);
+            connection.awaitAccept(deadline);
+            connection.reader = Thread.ofPlatform().daemon().name("ipc-connect-client-" + name)
+                    .start(connection::run);
+            LOG.log(Level.DEBUG, () -> connection.description + ": connected");
+            return connection;
+        } catch (IOException | RuntimeException e) {
+            if (slot >= 0) {
+                compareAndSetInt(channelFile.segment(), ChannelDescriptor.slotOffset(slot)
+                        + ChannelDescriptor.SLOT_STATE_OFFSET, ChannelDescriptor.SLOT_PENDING,
+                        ChannelDescriptor.SLOT_FREE);
+            }
+            if (connectionFile != null) {
+                setIntRelease(connectionFile.segment(), ConnectionDescriptor.CLIENT_STATE_OFFSET,
+                        ConnectionDescriptor.CLIENT_CLOSED);
+                SharedDirectory.deleteQuietly(connectionFile.path());
+                connectionFile.close();
+            }
+            channelFile.close();
+            directory.deleteIfEmpty();
+            if (e instanceof RingCorruptedException) {
+                throw new IpcException("channel '" + name + "': " + e.getMessage());
+            }
+            throw e;
+        }
+    }
+
+    private static ProcessIdentity checkChannel(String name, Path path, MappedFile channelFile,
+                                                ChannelSettings settings, long deadline) throws IOException {
+        MemorySegment header = channelFile.segment();
+        if (channelFile.size() < ChannelDescriptor.HEADER_LENGTH) {
+            throw new IpcException("channel '" + name + "': file " + path + " is " + channelFile.size()
+                    + " bytes, shorter than the " + ChannelDescriptor.HEADER_LENGTH + "-byte header");
+        }
+        int version;
+        while ((version = getIntAcquire(header, ChannelDescriptor.LAYOUT_VERSION_OFFSET)) == 0) {
+            // the server is still writing the header
+            if (System.nanoTime() - deadline >= 0) {
+                throw new IpcConnectException("channel '" + name + "': the server did not finish creating " + path);
+            }
+            LockSupport.parkNanos(100_000);
+        }
+        ChannelDescriptor.checkHeader(name, path, channelFile.size(),
+                getLongPlain(header, ChannelDescriptor.MAGIC_OFFSET), version,
+                getIntPlain(header, ChannelDescriptor.HEADER_LENGTH_OFFSET),
+                getIntPlain(header, ChannelDescriptor.MAX_CONNECTIONS_OFFSET));
+        int serverCapacity = getIntPlain(header, ChannelDescriptor.RING_CAPACITY_OFFSET);
+        if (serverCapacity != settings.ringCapacity()) {
+            throw new IpcException("channel '" + name + "': settings differ: the server's ring capacity is "
+                    + serverCapacity + " bytes, this client's " + settings.ringCapacity() + " bytes");
+        }
+        int serverMaxConnections = getIntPlain(header, ChannelDescriptor.MAX_CONNECTIONS_OFFSET);
+        if (serverMaxConnections != settings.maxConnections()) {
+            throw new IpcException("channel '" + name + "': settings differ: the server allows "
+                    + serverMaxConnections + " connections, this client's factory says " + settings.maxConnections());
+        }
+        ProcessIdentity server = new ProcessIdentity(getLongPlain(header, ChannelDescriptor.SERVER_PID_OFFSET),
+                getLongPlain(header, ChannelDescriptor.SERVER_START_TIME_OFFSET));
+        if (getIntAcquire(header, ChannelDescriptor.STATE_OFFSET) != ChannelDescriptor.STATE_OPEN) {
+            throw new IpcConnectException("channel '" + name + "': the server (pid " + server.pid()
+                    + ") is closing");
+        }
+        if (!server.isAlive()) {
+            throw new IpcConnectException("channel '" + name + "': no server is listening; the channel file "
+                    + path + " was left by pid " + server.pid() + ", which is gone");
+        }
+        return server;
+    }
+
+    private static int claimSlot(String name, MemorySegment header, int maxConnections, long connectionId)
+            throws IpcConnectException {
+        for (int slot = 0; slot < maxConnections; slot++) {
+            long at = ChannelDescriptor.slotOffset(slot);
+            if (compareAndSetInt(header, at + ChannelDescriptor.SLOT_STATE_OFFSET, ChannelDescriptor.SLOT_FREE,
+                    ChannelDescriptor.SLOT_CLAIMED)) {
+                setLongPlain(header, at + ChannelDescriptor.SLOT_CONNECTION_ID_OFFSET, connectionId);
+                return slot;
+            }
+        }
+        throw new IpcConnectException("channel '" + name + "': the server has reached its limit of "
+                + maxConnections + " connections");
+    }
+
+    private static void writeHeader(MemorySegment segment, ChannelSettings settings, int slot,
+                                    MemorySegment channelHeader) {
+        ProcessIdentity self = ProcessIdentity.current();
+        setLongPlain(segment, ConnectionDescriptor.MAGIC_OFFSET, ConnectionDescriptor.MAGIC);
+        setIntPlain(segment, ConnectionDescriptor.HEADER_LENGTH_OFFSET, ConnectionDescriptor.HEADER_LENGTH);
+        setIntPlain(segment, ConnectionDescriptor.RING_CAPACITY_OFFSET, settings.ringCapacity());
+        setIntPlain(segment, ConnectionDescriptor.SLOT_OFFSET, slot);
+        setLongPlain(segment, ConnectionDescriptor.CLIENT_PID_OFFSET, self.pid());
+        setLongPlain(segment, ConnectionDescriptor.CLIENT_START_TIME_OFFSET, self.startMillis());
+        setIntPlain(segment, ConnectionDescriptor.CLIENT_STATE_OFFSET, ConnectionDescriptor.CLIENT_OPEN);
+        setLongPlain(segment, ConnectionDescriptor.CHANNEL_NONCE_OFFSET,
+                getLongPlain(channelHeader, ChannelDescriptor.NONCE_OFFSET));
+        setIntRelease(segment, ConnectionDescriptor.LAYOUT_VERSION_OFFSET, ConnectionDescriptor.LAYOUT_VERSION);
+    }
+
+    private static void publishSlot(MemorySegment header, int slot) {
+        setIntRelease(header, ChannelDescriptor.slotOffset(slot) + ChannelDescriptor.SLOT_STATE_OFFSET,
+                ChannelDescriptor.SLOT_PENDING);
+        getAndAddLong(header, ChannelDescriptor.CONNECT_SEQUENCE_OFFSET, 1);
+        new Signal(header, ChannelDescriptor.DOORBELL_OFFSET).signal();
+    }
+
+    private void awaitAccept(long deadline) throws IOException {
+        long pause = 10_000;
+        long nextLivenessCheck = System.nanoTime() + LIVENESS_PERIOD_NANOS;
+        while (true) {
+            int state = getIntAcquire(segment, ConnectionDescriptor.SERVER_STATE_OFFSET);
+            if (state == ConnectionDescriptor.SERVER_ACCEPTED) {
+                return;
+            }
+            if (state != ConnectionDescriptor.SERVER_PENDING) {
+                throw new IpcConnectException(description + ": the server refused the connection");
+            }
+            if (getIntAcquire(channelHeader, ChannelDescriptor.STATE_OFFSET) != ChannelDescriptor.STATE_OPEN) {
+                throw new IpcConnectException(description + ": the server is closing");
+            }
+            long now = System.nanoTime();
+            if (now - nextLivenessCheck >= 0) {
+                nextLivenessCheck = now + LIVENESS_PERIOD_NANOS;
+                if (!server.isAlive()) {
+                    throw new IpcConnectException(description + ": the server process is gone");
+                }
+            }
+            if (now - deadline >= 0) {
+                throw new IpcConnectException(description + ": the server did not accept the connection in time");
+            }
+            LockSupport.parkNanos(pause);
+            pause = Math.min(pause * 2, 1_000_000);
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** Largest chunk one frame carries. */
+    public int maxChunk() {
+        return requests.maxChunk();
+    }
+
+    FrameWriter requests() {
+        return requests;
+    }
+
+    /** Whether new exchanges can start on this connection. */
+    public boolean isUsable() {
+        return failure == null && !closed.get();
+    }
+
+    /**
+     * Starts an exchange; its response must begin within {@code timeoutNanos} and each later chunk arrive within it.
+     *
+     * @throws IpcClosedException if the connection is dead or closed
+     */
+    public ClientExchange begin(long timeoutNanos) throws IOException {
+        ClientExchange exchange = new ClientExchange(this, nextRequestId.incrementAndGet(), timeoutNanos);
+        exchanges.put(exchange.requestId(), exchange);
+        IOException cause = deadCause();
+        if (cause != null) {
+            exchanges.remove(exchange.requestId());
+            throw cause;
+        }
+        return exchange;
+    }
+
+    private IOException deadCause() {
+        IOException cause = failure;
+        if (cause != null) {
+            return copy(cause);
+        }
+        if (closed.get()) {
+            return new IpcClosedException(description + ": the client is closed");
+        }
+        return null;
+    }
+
+    private static IOException copy(IOException cause) {
+        return Failures.inCaller(cause);
+    }
+
+    void forget(ClientExchange exchange) {
+        exchanges.remove(exchange.requestId(), exchange);
+    }
+
+    /** Wakes the reader if it sleeps: a stalled response stream has room again. */
+    void wakeReader() {
+        doorbell.signal();
+    }
+
+    // ------------------------------------------------------------------------------------------------ reader thread
+
+    private void run() {
+        SignalWaiter waiter = new SignalWaiter(doorbell, settings.spinCount(), settings.yieldCount(),
+                LIVENESS_PERIOD_NANOS);
+        long nextLivenessCheck = System.nanoTime() + LIVENESS_PERIOD_NANOS;
+        try {
+            while (!closed.get()) {
+                int work = readResponses();
+                requests.wakeIfRoom();
+                if (getIntAcquire(segment, ConnectionDescriptor.SERVER_STATE_OFFSET)
+                        == ConnectionDescriptor.SERVER_CLOSED
+                        || getIntAcquire(channelHeader, ChannelDescriptor.STATE_OFFSET)
+                        != ChannelDescriptor.STATE_OPEN) {
+                    readResponses(); // frames written before the close
+                    die(new IpcClosedException(description + ": the server closed the connection"));
+                    return;
+                }
+                long now = System.nanoTime();
+                if (now - nextLivenessCheck >= 0) {
+                    nextLivenessCheck = now + LIVENESS_PERIOD_NANOS;
+                    if (!server.isAlive()) {
+                        die(new IpcClosedException(description + ": the server process died"));
+                        return;
+                    }
+                }
+                if (work > 0) {
+                    waiter.reset();
+                } else {
+                    waiter.idle();
+                }
+            }
+        } catch (RingCorruptedException | ServerConnection.ProtocolException e) {
+            die(new IpcException(description + ": protocol error: " + e.getMessage()));
+        } catch (RuntimeException e) {
+            if (!closed.get()) {
+                LOG.log(Level.ERROR, description + ": reader failed", e);
+                die(new IpcException(description + ": reader failed: " + e, e));
+            }
+        } finally {
+            waiter.reset();
+        }
+    }
+
+    private int readResponses() {
+        int work = responses.read(this::onFrame, READ_LIMIT);
+        if (work > 0) {
+            serverDoorbell.signal(); // the server's writer may wait for room
+        }
+        return work;
+    }
+
+    private boolean onFrame(int kind, MemorySegment buffer, long offset, int length) {
+        if (length < FrameDescriptor.HEADER_LENGTH) {
+            throw new ServerConnection.ProtocolException(FrameDescriptor.kindName(kind) + " frame of " + length
+                    + " bytes, shorter than the " + FrameDescriptor.HEADER_LENGTH + "-byte frame header");
+        }
+        long requestId = buffer.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + FrameDescriptor.REQUEST_ID_OFFSET);
+        long chunkOffset = offset + FrameDescriptor.HEADER_LENGTH;
+        int chunkLength = length - FrameDescriptor.HEADER_LENGTH;
+        ClientExchange exchange = exchanges.get(requestId);
+        switch (kind) {
+            case FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END -> {
+                if (exchange == null) {
+                    return true; // a late response to a request given up: dropped
+                }
+                if (!exchange.onData(buffer, chunkOffset, chunkLength)) {
+                    return false;
+                }
+                if (kind == FrameDescriptor.RESPONSE_END) {
+                    exchanges.remove(requestId);
+                    exchange.onEnd();
+                }
+                return true;
+            }
+            case FrameDescriptor.ERROR -> {
+                if (exchange != null) {
+                    exchanges.remove(requestId);
+                    String[] error = FrameDescriptor.decodeError(buffer, chunkOffset, chunkLength);
+                    exchange.onRemoteError(error[0], error[1]);
+                }
+                return true;
+            }
+            case FrameDescriptor.PING -> {
+                return true;
+            }
+            default -> throw new ServerConnection.ProtocolException("unexpected "
+                    + FrameDescriptor.kindName(kind) + " frame for request " + requestId);
+        }
+    }
+
+    private void die(IOException cause) {
+        if (failure == null) {
+            failure = cause;
+        }
+        LOG.log(Level.DEBUG, () -> description + ": connection lost: " + cause.getMessage());
+        requests.close(() -> copy(cause));
+        for (ClientExchange exchange : exchanges.values()) {
+            exchange.onFailure(copy(cause));
+        }
+        exchanges.clear();
+    }
+
+    /**
+     * Closes the connection: pending exchanges fail with {@link IpcClosedException}, the server is told, the
+     * connection file is deleted. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        IpcClosedException cause = new IpcClosedException(description + ": the client is closed");
+        try {
+            setIntRelease(segment, ConnectionDescriptor.CLIENT_STATE_OFFSET, ConnectionDescriptor.CLIENT_CLOSED);
+            serverDoorbell.signal();
+        } catch (RuntimeException ignored) {
+            // already unmapped
+        }
+        doorbell.wakeAll();
+        boolean interrupted = false;
+        Thread thread = reader;
+        while (thread != null && thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (failure == null) {
+            failure = cause;
+        }
+        requests.close(() -> new IpcClosedException(cause.getMessage()));
+        for (ClientExchange exchange : exchanges.values()) {
+            exchange.onFailure(new IpcClosedException(cause.getMessage()));
+        }
+        exchanges.clear();
+        SharedDirectory.deleteQuietly(file.path());
+        file.close();
+        channelFile.close();
+        directory.deleteIfEmpty();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    long connectionId() {
+        return connectionId;
+    }
+}

@@ -1,0 +1,179 @@
+package ipc.connect.internal.connection;
+
+import ipc.connect.IpcRemoteException;
+import ipc.connect.IpcTimeoutException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * One request of a client: sends the body, then yields the response stream once the response begins. A timeout,
+ * an early close of the response or a failed request body cancels the exchange: the server is told (CANCEL frame)
+ * and a late response is dropped by the reader, never delivered to another exchange.
+ */
+public final class ClientExchange {
+    private static final byte[] EMPTY = new byte[0];
+
+    private final ClientConnection connection;
+    private final long requestId;
+    private final long timeoutNanos;
+    private final long deadline;
+    private final InboundStream response;
+    private final CompletableFuture<InputStream> begun = new CompletableFuture<>();
+    private final Supplier<String> description;
+    private volatile boolean cancelled;
+
+    ClientExchange(ClientConnection connection, long requestId, long timeoutNanos) {
+        this.connection = connection;
+        this.requestId = requestId;
+        this.timeoutNanos = timeoutNanos;
+        this.deadline = System.nanoTime() + timeoutNanos;
+        this.description = () -> connection.description() + ", request " + requestId;
+        this.response = new InboundStream(4 * connection.maxChunk(), timeoutNanos, description,
+                connection::wakeReader, this::cancel);
+    }
+
+    public long requestId() {
+        return requestId;
+    }
+
+    /** Completes with the response stream when the response begins, or with the failure. */
+    public CompletableFuture<InputStream> begun() {
+        return begun;
+    }
+
+    // -------------------------------------------------------------------------------------------------- request
+
+    /** Sends {@code length} bytes as the request body: inline if one frame holds them, else from a virtual thread. */
+    public void sendBytes(byte[] bytes, int offset, int length) throws IOException {
+        FrameWriter writer = connection.requests();
+        if (length <= writer.maxChunk()) {
+            try {
+                writer.write(FrameDescriptor.REQUEST_END, requestId, bytes, offset, length, timeoutNanos,
+                        description);
+            } catch (IOException e) {
+                cancel();
+                throw e;
+            }
+            return;
+        }
+        pump(() -> writer.writeBody(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END, bytes, offset,
+                length, timeoutNanos, this::isCancelled, description), null);
+    }
+
+    /** Streams {@code source} to its end as the request body, from a virtual thread. */
+    public void sendStream(InputStream source, boolean closeSource) {
+        pump(() -> connection.requests().writeStream(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END,
+                source, timeoutNanos, this::isCancelled, description), closeSource ? source : null);
+    }
+
+    private interface Body {
+        void write() throws IOException;
+    }
+
+    // The body is written concurrently with the response being read, so that a handler that answers while it
+    // reads (an echo) never waits on a client that waits on it.
+    private void pump(Body body, InputStream toClose) {
+        Thread.ofVirtual().name("ipc-connect-request-" + requestId).start(() -> {
+            try {
+                body.write();
+            } catch (FrameWriter.SourceException e) {
+                failLocally(new IOException(description.get() + ": reading the request body failed: "
+                        + e.getCause().getMessage(), e.getCause()));
+            } catch (IOException e) {
+                failLocally(e);
+            } finally {
+                if (toClose != null) {
+                    try {
+                        toClose.close();
+                    } catch (IOException ignored) {
+                        // the body was sent (or failed) already
+                    }
+                }
+            }
+        });
+    }
+
+    private void failLocally(IOException cause) {
+        onFailure(cause);
+        cancel();
+    }
+
+    // ------------------------------------------------------------------------------------------------- response
+
+    /**
+     * Waits for the response to begin, until the exchange's timeout counted from its start.
+     *
+     * @throws IpcTimeoutException if it did not begin in time (the exchange is cancelled)
+     * @throws IpcRemoteException if the handler failed
+     */
+    public InputStream awaitResponse() throws IOException {
+        try {
+            return begun.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            cancel();
+            throw new IpcTimeoutException(description.get() + ": no response within "
+                    + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+        } catch (ExecutionException e) {
+            cancel();
+            throw Failures.inCaller(e.getCause() instanceof IOException io ? io : new IOException(e.getCause()));
+        } catch (InterruptedException e) {
+            cancel();
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException(description.get() + ": interrupted while waiting for the response");
+        }
+    }
+
+    boolean isCancelled() {
+        return cancelled;
+    }
+
+    /** Gives up on the exchange; tells the server unless the response is complete. Idempotent. */
+    void cancel() {
+        if (cancelled) {
+            return;
+        }
+        cancelled = true;
+        connection.forget(this);
+        if (response.isEnded()) {
+            return;
+        }
+        FrameWriter writer = connection.requests();
+        if (!writer.tryWriteEmpty(FrameDescriptor.CANCEL, requestId)) {
+            Thread.ofVirtual().name("ipc-connect-cancel-" + requestId).start(() -> {
+                try {
+                    writer.write(FrameDescriptor.CANCEL, requestId, EMPTY, 0, 0, timeoutNanos, description);
+                } catch (IOException ignored) {
+                    // the connection is gone: nothing to cancel
+                }
+            });
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- reader side
+
+    boolean onData(MemorySegment buffer, long offset, int length) {
+        begun.complete(response);
+        return response.offer(buffer, offset, length);
+    }
+
+    void onEnd() {
+        response.end();
+    }
+
+    void onRemoteError(String className, String message) {
+        onFailure(new IpcRemoteException(connection.name(), className, message));
+    }
+
+    void onFailure(IOException cause) {
+        if (!begun.completeExceptionally(cause)) {
+            response.fail(cause);
+        }
+    }
+}

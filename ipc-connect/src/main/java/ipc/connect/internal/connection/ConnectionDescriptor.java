@@ -1,0 +1,119 @@
+package ipc.connect.internal.connection;
+
+import ipc.connect.IpcException;
+import ipc.connect.internal.ring.RingDescriptor;
+import ipc.connect.internal.signal.SignalDescriptor;
+
+/**
+ * Layout of a connection file ({@code <channel>.<id>.conn}), created by the client.
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |                 Magic "IPCCONN1"                              |  0
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                 Layout version (written last, release)        |  8
+ *  +---------------------------------------------------------------+
+ *  |                 Header length (offset of the request ring)    |  12
+ *  +---------------------------------------------------------------+
+ *  |                 Ring capacity                                 |  16
+ *  +---------------------------------------------------------------+
+ *  |                 Slot index in the channel file                |  20
+ *  +---------------------------------------------------------------+
+ *  |                 Client pid                                    |  24
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                 Client start time (epoch ms)                  |  32
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                 Client state (OPEN, CLOSED)                   |  40
+ *  +---------------------------------------------------------------+
+ *  |                 Server state (PENDING, ACCEPTED, REFUSED,     |  44
+ *  |                 CLOSED)                                       |
+ *  +---------------------------------------------------------------+
+ *  |                 Channel nonce (the server it connects to)     |  48
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                 ... padding to 128 ...                        |
+ *  +---------------------------------------------------------------+
+ *  |                 Doorbell signal: the client reader sleeps here|  128
+ *  +---------------------------------------------------------------+
+ *  |                 Request ring (client produces, server consumes)|  256
+ *  |                 RingDescriptor.ringLength(capacity) bytes     |
+ *  +---------------------------------------------------------------+
+ *  |                 Response ring (server produces, client        |
+ *  |                 consumes)                                     |
+ *  +---------------------------------------------------------------+
+ * </pre>
+ */
+public final class ConnectionDescriptor {
+    public static final long MAGIC = 0x314E4E4F43435049L; // "IPCCONN1" little-endian
+    public static final int LAYOUT_VERSION = 1;
+
+    public static final int MAGIC_OFFSET = 0;
+    public static final int LAYOUT_VERSION_OFFSET = 8;
+    public static final int HEADER_LENGTH_OFFSET = 12;
+    public static final int RING_CAPACITY_OFFSET = 16;
+    public static final int SLOT_OFFSET = 20;
+    public static final int CLIENT_PID_OFFSET = 24;
+    public static final int CLIENT_START_TIME_OFFSET = 32;
+    public static final int CLIENT_STATE_OFFSET = 40;
+    public static final int SERVER_STATE_OFFSET = 44;
+    public static final int CHANNEL_NONCE_OFFSET = 48;
+    public static final int DOORBELL_OFFSET = 128;
+    public static final int HEADER_LENGTH = DOORBELL_OFFSET + SignalDescriptor.LENGTH;
+
+    public static final int CLIENT_OPEN = 1;
+    public static final int CLIENT_CLOSED = 2;
+
+    public static final int SERVER_PENDING = 0;
+    public static final int SERVER_ACCEPTED = 1;
+    public static final int SERVER_REFUSED = 2;
+    public static final int SERVER_CLOSED = 3;
+
+    private ConnectionDescriptor() {
+    }
+
+    public static long requestRingOffset() {
+        return HEADER_LENGTH;
+    }
+
+    public static long responseRingOffset(int ringCapacity) {
+        return HEADER_LENGTH + RingDescriptor.ringLength(ringCapacity);
+    }
+
+    public static long fileLength(int ringCapacity) {
+        return HEADER_LENGTH + 2 * RingDescriptor.ringLength(ringCapacity);
+    }
+
+    /**
+     * Checks a connection header against the server's settings.
+     *
+     * @throws IpcException naming the file and both values of whatever differs
+     */
+    public static void checkHeader(String channel, Object file, long fileLength, long magic, int version,
+                                   int headerLength, int ringCapacity, int expectedRingCapacity) throws IpcException {
+        if (fileLength < HEADER_LENGTH) {
+            throw new IpcException("channel '" + channel + "': connection file " + file + " is " + fileLength
+                    + " bytes, shorter than the " + HEADER_LENGTH + "-byte header");
+        }
+        if (magic != MAGIC) {
+            throw new IpcException("channel '" + channel + "': " + file + " is not a connection file (magic 0x"
+                    + Long.toHexString(magic) + ", expected 0x" + Long.toHexString(MAGIC) + ")");
+        }
+        if (version != LAYOUT_VERSION) {
+            throw new IpcException("channel '" + channel + "': connection file " + file + " has layout version "
+                    + version + ", this library reads version " + LAYOUT_VERSION);
+        }
+        if (ringCapacity != expectedRingCapacity) {
+            throw new IpcException("channel '" + channel + "': connection file " + file + " has ring capacity "
+                    + ringCapacity + ", the server uses " + expectedRingCapacity);
+        }
+        if (headerLength != HEADER_LENGTH || fileLength < fileLength(ringCapacity)) {
+            throw new IpcException("channel '" + channel + "': connection file " + file + " has header length "
+                    + headerLength + " (expected " + HEADER_LENGTH + ") and " + fileLength + " bytes (expected "
+                    + fileLength(ringCapacity) + ")");
+        }
+    }
+}

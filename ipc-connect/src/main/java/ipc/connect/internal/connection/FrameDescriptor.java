@@ -1,0 +1,85 @@
+package ipc.connect.internal.connection;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Layout of a frame: the payload of one ring record, whose record type is the frame kind.
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |                 Request id (per connection, from 1 up)        |  0
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                 Chunk ...                                    ...  8
+ *  +---------------------------------------------------------------+
+ * </pre>
+ * A request is zero or more REQUEST frames then one REQUEST_END frame, each with a chunk of the body (the end frame's
+ * may be empty). A response is RESPONSE frames then RESPONSE_END, or an ERROR frame at any point, whose chunk is
+ * {@code [class name length:int][class name UTF-8][message UTF-8]}. CANCEL (client to server) abandons a request; its
+ * chunk is empty.
+ */
+public final class FrameDescriptor {
+    public static final int REQUEST_ID_OFFSET = 0;
+    public static final int HEADER_LENGTH = 8;
+
+    public static final int REQUEST = 1;
+    public static final int REQUEST_END = 2;
+    public static final int RESPONSE = 3;
+    public static final int RESPONSE_END = 4;
+    public static final int ERROR = 5;
+    public static final int CANCEL = 6;
+    public static final int CLOSE = 7;
+    public static final int PING = 8;
+
+    private FrameDescriptor() {
+    }
+
+    public static String kindName(int kind) {
+        return switch (kind) {
+            case REQUEST -> "REQUEST";
+            case REQUEST_END -> "REQUEST_END";
+            case RESPONSE -> "RESPONSE";
+            case RESPONSE_END -> "RESPONSE_END";
+            case ERROR -> "ERROR";
+            case CANCEL -> "CANCEL";
+            case CLOSE -> "CLOSE";
+            case PING -> "PING";
+            default -> "unknown kind " + kind;
+        };
+    }
+
+    /** Encodes the chunk of an ERROR frame, cut to {@code maxLength} bytes. */
+    public static byte[] encodeError(String className, String message, int maxLength) {
+        byte[] name = className.getBytes(StandardCharsets.UTF_8);
+        byte[] text = (message == null ? "" : message).getBytes(StandardCharsets.UTF_8);
+        int nameLength = Math.min(name.length, Math.max(0, maxLength - 4));
+        int textLength = Math.min(text.length, Math.max(0, maxLength - 4 - nameLength));
+        byte[] chunk = new byte[4 + nameLength + textLength];
+        MemorySegment.ofArray(chunk).set(ValueLayout.JAVA_INT_UNALIGNED, 0, nameLength);
+        System.arraycopy(name, 0, chunk, 4, nameLength);
+        System.arraycopy(text, 0, chunk, 4 + nameLength, textLength);
+        return chunk;
+    }
+
+    /**
+     * Decodes the chunk of an ERROR frame into {class name, message}; a malformed chunk gives a description of the
+     * damage instead, never an exception.
+     */
+    public static String[] decodeError(MemorySegment buffer, long offset, int length) {
+        if (length < 4) {
+            return new String[] {"?", "malformed error frame of " + length + " bytes"};
+        }
+        int nameLength = buffer.get(ValueLayout.JAVA_INT_UNALIGNED, offset);
+        if (nameLength < 0 || nameLength > length - 4) {
+            return new String[] {"?", "malformed error frame: class name length " + nameLength + " of " + length};
+        }
+        byte[] bytes = new byte[length - 4];
+        MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, offset + 4, bytes, 0, bytes.length);
+        return new String[] {
+                new String(bytes, 0, nameLength, StandardCharsets.UTF_8),
+                new String(bytes, nameLength, bytes.length - nameLength, StandardCharsets.UTF_8)};
+    }
+}

@@ -1,0 +1,239 @@
+package ipc.connect.internal.connection;
+
+import ipc.connect.IpcException;
+import ipc.connect.IpcTimeoutException;
+import ipc.connect.internal.ring.OneToOneRing;
+import ipc.connect.internal.ring.RingCorruptedException;
+import ipc.connect.internal.signal.Signal;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The producing end of a ring, shared by the threads of one process: each frame is written whole under a lock, so
+ * frames of concurrent exchanges interleave but never mix. A writer that finds the ring full parks until its poller
+ * thread ({@link #wakeIfRoom()}) sees the consumer move, so writers never sleep in the kernel themselves.
+ *
+ * <p>After {@link #close} every write fails with the exception the supplier makes; close waits for a frame being
+ * written to finish, so the caller may unmap the ring afterwards.
+ */
+public final class FrameWriter {
+    private static final long PARK_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private final OneToOneRing ring;
+    private final Signal peer;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final int maxChunk;
+    private volatile Thread roomWaiter;
+    private volatile long headAtWait;
+    private volatile Supplier<? extends IOException> closedBy;
+
+    /**
+     * @param ring the ring this process produces into
+     * @param peer the signal the consumer's poller sleeps on
+     */
+    public FrameWriter(OneToOneRing ring, Signal peer) {
+        this.ring = ring;
+        this.peer = peer;
+        this.maxChunk = ring.maxPayloadLength() - FrameDescriptor.HEADER_LENGTH;
+    }
+
+    public int maxChunk() {
+        return maxChunk;
+    }
+
+    /**
+     * Writes one frame, waiting for room at most {@code stallTimeoutNanos} (0: no limit).
+     *
+     * @throws IpcTimeoutException if the consumer made no room in time
+     * @throws IOException the close cause once closed
+     */
+    public void write(int kind, long requestId, byte[] chunk, int offset, int length, long stallTimeoutNanos,
+                      Supplier<String> description) throws IOException {
+        if (length > maxChunk) {
+            throw new IllegalArgumentException("chunk of " + length + " bytes exceeds the frame limit of " + maxChunk);
+        }
+        lock.lock();
+        try {
+            long at = claim(kind, length, stallTimeoutNanos, description);
+            MemorySegment segment = ring.segment();
+            segment.set(ValueLayout.JAVA_LONG_UNALIGNED, at + FrameDescriptor.REQUEST_ID_OFFSET, requestId);
+            if (length > 0) {
+                MemorySegment.copy(chunk, offset, segment, ValueLayout.JAVA_BYTE,
+                        at + FrameDescriptor.HEADER_LENGTH, length);
+            }
+            ring.commit();
+        } catch (IllegalStateException e) {
+            // the mapping was closed under us: the connection is gone
+            ring.abort();
+            throw closedException();
+        } catch (RingCorruptedException e) {
+            throw new IpcException(description.get() + ": " + e.getMessage());
+        } finally {
+            lock.unlock();
+        }
+        peer.signal();
+    }
+
+    /**
+     * Writes a frame without a chunk if there is room now.
+     *
+     * @return whether it was written
+     */
+    public boolean tryWriteEmpty(int kind, long requestId) {
+        if (closedBy != null || !lock.tryLock()) {
+            return false;
+        }
+        try {
+            if (closedBy != null) {
+                return false;
+            }
+            long at = ring.tryClaim(kind, FrameDescriptor.HEADER_LENGTH);
+            if (at < 0) {
+                return false;
+            }
+            ring.segment().set(ValueLayout.JAVA_LONG_UNALIGNED, at + FrameDescriptor.REQUEST_ID_OFFSET, requestId);
+            ring.commit();
+        } catch (IllegalStateException | RingCorruptedException e) {
+            return false;
+        } finally {
+            lock.unlock();
+        }
+        peer.signal();
+        return true;
+    }
+
+    /**
+     * Writes {@code length} bytes of {@code bytes} as data frames of {@code dataKind} and a final {@code endKind}
+     * frame, which carries the last chunk.
+     */
+    public void writeBody(long requestId, int dataKind, int endKind, byte[] bytes, int offset, int length,
+                          long stallTimeoutNanos, BooleanSupplier cancelled, Supplier<String> description)
+            throws IOException {
+        int position = offset;
+        int end = offset + length;
+        while (end - position > maxChunk) {
+            if (cancelled.getAsBoolean()) {
+                return;
+            }
+            write(dataKind, requestId, bytes, position, maxChunk, stallTimeoutNanos, description);
+            position += maxChunk;
+        }
+        write(endKind, requestId, bytes, position, end - position, stallTimeoutNanos, description);
+    }
+
+    /**
+     * Streams {@code source} to its end as data frames of {@code dataKind}, then an empty {@code endKind} frame.
+     * Bytes are sent as they become available: a short read is sent as it is and never taken for the end.
+     *
+     * @throws SourceException if reading {@code source} failed (nothing more is written for this request)
+     */
+    public void writeStream(long requestId, int dataKind, int endKind, InputStream source, long stallTimeoutNanos,
+                            BooleanSupplier cancelled, Supplier<String> description) throws IOException {
+        byte[] chunk = new byte[maxChunk];
+        while (true) {
+            if (cancelled.getAsBoolean()) {
+                return;
+            }
+            int filled;
+            try {
+                filled = source.read(chunk, 0, chunk.length);
+                if (filled < 0) {
+                    break;
+                }
+                // take what is already there, without blocking, to make fuller frames
+                while (filled < chunk.length && source.available() > 0) {
+                    int n = source.read(chunk, filled, chunk.length - filled);
+                    if (n < 0) {
+                        break;
+                    }
+                    filled += n;
+                }
+            } catch (IOException e) {
+                throw new SourceException(e);
+            }
+            if (filled > 0) {
+                write(dataKind, requestId, chunk, 0, filled, stallTimeoutNanos, description);
+            }
+        }
+        write(endKind, requestId, chunk, 0, 0, stallTimeoutNanos, description);
+    }
+
+    private long claim(int kind, int length, long stallTimeoutNanos, Supplier<String> description)
+            throws IOException {
+        long deadline = stallTimeoutNanos > 0 ? System.nanoTime() + stallTimeoutNanos : Long.MAX_VALUE;
+        while (true) {
+            if (closedBy != null) {
+                throw closedException();
+            }
+            long at = ring.tryClaim(kind, FrameDescriptor.HEADER_LENGTH + length);
+            if (at >= 0) {
+                return at;
+            }
+            headAtWait = ring.headPosition();
+            roomWaiter = Thread.currentThread();
+            try {
+                if (ring.hasRoomFor(FrameDescriptor.HEADER_LENGTH + length)) {
+                    continue;
+                }
+                long now = System.nanoTime();
+                if (now >= deadline) {
+                    throw new IpcTimeoutException(description.get() + ": the peer made no room for "
+                            + (FrameDescriptor.HEADER_LENGTH + length) + " bytes in the ring within "
+                            + TimeUnit.NANOSECONDS.toMillis(stallTimeoutNanos) + " ms");
+                }
+                LockSupport.parkNanos(this, Math.min(PARK_SLICE_NANOS, deadline - now));
+            } finally {
+                roomWaiter = null;
+            }
+        }
+    }
+
+    /** Poller side: unparks a writer waiting for room once the consumer has moved. */
+    public void wakeIfRoom() {
+        Thread waiter = roomWaiter;
+        if (waiter != null && ring.headPosition() != headAtWait) {
+            LockSupport.unpark(waiter);
+        }
+    }
+
+    /**
+     * Fails every later write with what {@code cause} makes, wakes a waiting writer and waits for a frame in
+     * progress to finish. Idempotent: the first cause stays.
+     */
+    public void close(Supplier<? extends IOException> cause) {
+        if (closedBy == null) {
+            closedBy = cause;
+        }
+        Thread waiter = roomWaiter;
+        if (waiter != null) {
+            LockSupport.unpark(waiter);
+        }
+        lock.lock();
+        lock.unlock();
+    }
+
+    public boolean isClosed() {
+        return closedBy != null;
+    }
+
+    private IOException closedException() {
+        Supplier<? extends IOException> cause = closedBy;
+        return cause != null ? cause.get() : new IpcException("ring closed");
+    }
+
+    /** Reading the body's source stream failed; the cause is the source's exception. */
+    public static final class SourceException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        SourceException(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+}

@@ -1,0 +1,261 @@
+package ipc.connect.internal.connection;
+
+import ipc.connect.IpcTimeoutException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * The receiving end of a streamed body: a bounded circular buffer filled by the poller thread with chunks copied out
+ * of the ring, and read by the consumer (a handler or a caller) as an {@link InputStream}.
+ *
+ * <p>When the buffer is full, {@link #offer} refuses the chunk and the poller leaves it in the ring; once the
+ * consumer has drained half of the buffer it runs {@code onDrained} so the poller looks again. Data arrives in order;
+ * after the end (or a failure) the buffered bytes are still delivered before {@code -1} (or the failure).
+ *
+ * <p>Thread-safety: one producer thread and one consumer thread at a time; {@link #close()} and {@link #fail} may
+ * come from any thread. Reads happen-after the offers whose bytes they return.
+ */
+public final class InboundStream extends InputStream {
+    private static final byte[] EMPTY = new byte[0];
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition readable = lock.newCondition();
+    private final int maxBuffered;
+    private final long readTimeoutNanos;
+    private final Supplier<String> description;
+    private final Runnable onDrained;
+    private final Runnable onEarlyClose;
+
+    private byte[] buffer = EMPTY;
+    private int readIndex;
+    private int size;
+    private boolean ended;
+    private boolean closed;
+    private boolean stalled;
+    private IOException failure;
+
+    /**
+     * @param maxBuffered bytes buffered before offers are refused
+     * @param readTimeoutNanos longest wait of a read for data, or 0 for no limit
+     * @param description names the stream in exception messages (channel and request)
+     * @param onDrained run (outside the lock) when a refused producer may offer again
+     * @param onEarlyClose run once when the consumer closes the stream before its end
+     */
+    public InboundStream(int maxBuffered, long readTimeoutNanos, Supplier<String> description, Runnable onDrained,
+                         Runnable onEarlyClose) {
+        if (maxBuffered <= 0) {
+            throw new IllegalArgumentException("maxBuffered <= 0: " + maxBuffered);
+        }
+        this.maxBuffered = maxBuffered;
+        this.readTimeoutNanos = readTimeoutNanos;
+        this.description = Objects.requireNonNull(description, "description");
+        this.onDrained = Objects.requireNonNull(onDrained, "onDrained");
+        this.onEarlyClose = Objects.requireNonNull(onEarlyClose, "onEarlyClose");
+    }
+
+    // ------------------------------------------------------------------------------------------------ producer side
+
+    /**
+     * Copies {@code length} bytes from {@code source}, unless the buffer is full.
+     *
+     * @return {@code false} if the chunk was refused (offer it again later); {@code true} if taken, or dropped
+     *     because the consumer closed the stream or it failed
+     */
+    public boolean offer(MemorySegment source, long offset, int length) {
+        lock.lock();
+        try {
+            if (closed || failure != null || ended) {
+                return true;
+            }
+            if (size > 0 && size + length > maxBuffered) {
+                stalled = true;
+                return false;
+            }
+            ensureCapacity(size + length);
+            int capacityMask = buffer.length - 1;
+            int writeIndex = (readIndex + size) & capacityMask;
+            int first = Math.min(length, buffer.length - writeIndex);
+            MemorySegment.copy(source, ValueLayout.JAVA_BYTE, offset, buffer, writeIndex, first);
+            if (first < length) {
+                MemorySegment.copy(source, ValueLayout.JAVA_BYTE, offset + first, buffer, 0, length - first);
+            }
+            size += length;
+            if (length > 0) {
+                readable.signal();
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void ensureCapacity(int needed) {
+        if (needed <= buffer.length) {
+            return;
+        }
+        int capacity = Math.max(64, Integer.highestOneBit(Math.max(needed - 1, 1)) << 1);
+        byte[] grown = new byte[capacity];
+        int first = Math.min(size, buffer.length - readIndex);
+        System.arraycopy(buffer, readIndex, grown, 0, first);
+        System.arraycopy(buffer, 0, grown, first, size - first);
+        buffer = grown;
+        readIndex = 0;
+    }
+
+    /** The body is complete. */
+    public void end() {
+        lock.lock();
+        try {
+            ended = true;
+            readable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The body cannot complete: reads throw {@code cause} once the buffered bytes are consumed. */
+    public void fail(IOException cause) {
+        lock.lock();
+        try {
+            if (!ended && failure == null) {
+                failure = cause;
+                readable.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the consumer closed the stream before its end; later chunks are dropped. */
+    public boolean isDiscarding() {
+        lock.lock();
+        try {
+            return closed && !ended;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ consumer side
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xFF;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        boolean drained = false;
+        int n;
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IOException(description.get() + ": stream closed");
+            }
+            if (len == 0) {
+                return 0;
+            }
+            long remaining = readTimeoutNanos;
+            while (size == 0 && !ended && failure == null && !closed) {
+                if (readTimeoutNanos <= 0) {
+                    readable.await();
+                } else {
+                    if (remaining <= 0) {
+                        throw new IpcTimeoutException(description.get() + ": no data within "
+                                + TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos) + " ms");
+                    }
+                    remaining = readable.awaitNanos(remaining);
+                }
+            }
+            if (closed) {
+                throw new IOException(description.get() + ": stream closed");
+            }
+            if (size == 0) {
+                if (failure != null) {
+                    throw Failures.inCaller(failure);
+                }
+                return -1;
+            }
+            n = Math.min(len, size);
+            int first = Math.min(n, buffer.length - readIndex);
+            System.arraycopy(buffer, readIndex, b, off, first);
+            System.arraycopy(buffer, 0, b, off + first, n - first);
+            readIndex = (readIndex + n) & (buffer.length - 1);
+            size -= n;
+            if (stalled && size <= maxBuffered / 2) {
+                stalled = false;
+                drained = true;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException(description.get() + ": interrupted while waiting for data");
+        } finally {
+            lock.unlock();
+        }
+        if (drained) {
+            onDrained.run();
+        }
+        return n;
+    }
+
+    @Override
+    public int available() throws IOException {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IOException(description.get() + ": stream closed");
+            }
+            return size;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Closes the stream; if it had not ended, the rest of the body is discarded. Idempotent. */
+    @Override
+    public void close() {
+        boolean early;
+        boolean drained;
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            early = !ended && failure == null;
+            drained = stalled;
+            stalled = false;
+            buffer = EMPTY;
+            size = 0;
+            readable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (early) {
+            onEarlyClose.run();
+        }
+        if (drained) {
+            onDrained.run();
+        }
+    }
+
+    /** Whether the whole body arrived. */
+    public boolean isEnded() {
+        lock.lock();
+        try {
+            return ended;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,346 @@
+package ipc.connect.internal.connection;
+
+import static ipc.connect.internal.memory.SharedAccess.getIntAcquire;
+import static ipc.connect.internal.memory.SharedAccess.getLongAcquire;
+import static ipc.connect.internal.memory.SharedAccess.getLongPlain;
+import static ipc.connect.internal.memory.SharedAccess.setIntPlain;
+import static ipc.connect.internal.memory.SharedAccess.setIntRelease;
+import static ipc.connect.internal.memory.SharedAccess.setLongPlain;
+
+import ipc.connect.IpcClosedException;
+import ipc.connect.IpcException;
+import ipc.connect.internal.memory.MappedFile;
+import ipc.connect.internal.memory.SharedDirectory;
+import ipc.connect.internal.signal.Signal;
+import ipc.connect.internal.signal.SignalWaiter;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * A listening channel: owns the channel file, the lock that makes this server the only one on the channel, and
+ * the dispatcher thread that accepts connections and routes request frames.
+ *
+ * <p>{@link #close()} ends every connection (their callers get {@link IpcClosedException}), stops the dispatcher and
+ * deletes the channel's files. It is idempotent.
+ */
+public final class ServerChannel implements AutoCloseable {
+    static final System.Logger LOG = System.getLogger("ipc.connect");
+    private static final long LIVENESS_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** Channels listened on by this JVM: a second listen must fail without touching the first one's lock file. */
+    private static final Set<Path> LISTENING = ConcurrentHashMap.newKeySet();
+
+    private final String name;
+    private final ChannelSettings settings;
+    private final SharedDirectory directory;
+    private final Path lockPath;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final MappedFile file;
+    private final MemorySegment header;
+    private final Signal doorbell;
+    private final Consumer<ServerExchange> onRequest;
+    private final Thread dispatcher;
+    private final List<ServerConnection> connections = new ArrayList<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean stopping;
+    private volatile int connectionCount;
+    private long lastConnectSequence;
+
+    private ServerChannel(String name, ChannelSettings settings, SharedDirectory directory, Path lockPath,
+                          FileChannel lockChannel, FileLock lock, MappedFile file, Consumer<ServerExchange> onRequest) {
+        this.name = name;
+        this.settings = settings;
+        this.directory = directory;
+        this.lockPath = lockPath;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.file = file;
+        this.header = file.segment();
+        this.doorbell = new Signal(header, ChannelDescriptor.DOORBELL_OFFSET);
+        this.onRequest = onRequest;
+        this.dispatcher = Thread.ofPlatform().daemon().name("ipc-connect-dispatcher-" + name).unstarted(this::run);
+    }
+
+    /**
+     * Starts listening on {@code name}.
+     *
+     * @param onRequest called on the dispatcher thread for each new request; must hand it off quickly
+     * @throws IpcException if another server listens on the channel, or the files cannot be created
+     */
+    public static ServerChannel listen(String name, ChannelSettings settings, Consumer<ServerExchange> onRequest)
+            throws IOException {
+        SharedDirectory.checkChannelName(name);
+        SharedDirectory directory = settings.sharedDirectory();
+        Path lockPath = directory.lockFile(name);
+        if (!LISTENING.add(lockPath)) {
+            throw new IpcException("channel '" + name + "': this process already listens on it");
+        }
+        FileChannel lockChannel = null;
+        try {
+            FileLock lock = lockExclusively(name, directory, lockPath);
+            lockChannel = lock.channel();
+            reclaimStaleFiles(name, directory);
+            MappedFile file = directory.createFile(directory.channelFile(name),
+                    ChannelDescriptor.fileLength(settings.maxConnections()));
+            ServerChannel channel = new ServerChannel(name, settings, directory, lockPath, lockChannel, lock, file,
+                    onRequest);
+            channel.writeHeader();
+            channel.dispatcher.start();
+            LOG.log(Level.DEBUG, () -> "channel '" + name + "': listening, pid " + ProcessIdentity.current().pid());
+            return channel;
+        } catch (IOException | RuntimeException e) {
+            if (lockChannel != null) {
+                SharedDirectory.deleteQuietly(directory.channelFile(name));
+                SharedDirectory.deleteQuietly(lockPath);
+                closeQuietly(lockChannel);
+            }
+            LISTENING.remove(lockPath);
+            throw e;
+        }
+    }
+
+    private static FileLock lockExclusively(String name, SharedDirectory directory, Path lockPath)
+            throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            directory.ensureExists();
+            FileChannel channel;
+            try {
+                channel = FileChannel.open(lockPath, EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE), SharedDirectory.fileAttributes());
+            } catch (NoSuchFileException e) {
+                if (attempt < 3) {
+                    continue;
+                }
+                throw e;
+            }
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                closeQuietly(channel);
+                throw new IpcException("channel '" + name + "': another server is listening on it"
+                        + ownerDescription(directory.channelFile(name)));
+            }
+            // The previous owner may have deleted the lock file after we opened it: then we locked an orphan.
+            // Mark our file and check that the path still leads to it.
+            long mark = ThreadLocalRandom.current().nextLong();
+            channel.write(ByteBuffer.allocate(8).putLong(0, mark), 0);
+            if (marked(lockPath, mark)) {
+                return lock;
+            }
+            closeQuietly(channel);
+            if (attempt >= 3) {
+                throw new IpcException("channel '" + name + "': the lock file " + lockPath
+                        + " keeps being replaced; another server is starting on this channel");
+            }
+        }
+    }
+
+    private static boolean marked(Path lockPath, long mark) {
+        try (FileChannel check = FileChannel.open(lockPath, StandardOpenOption.READ)) {
+            ByteBuffer buffer = ByteBuffer.allocate(8);
+            while (buffer.hasRemaining() && check.read(buffer, buffer.position()) > 0) {
+                // fill
+            }
+            return !buffer.hasRemaining() && buffer.getLong(0) == mark;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String ownerDescription(Path channelFile) {
+        try (MappedFile existing = MappedFile.open(channelFile)) {
+            if (existing.size() >= ChannelDescriptor.HEADER_LENGTH) {
+                return " (pid " + getLongAcquire(existing.segment(), ChannelDescriptor.SERVER_PID_OFFSET) + ")";
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // no details then
+        }
+        return "";
+    }
+
+    /** We hold the lock: whatever files of this channel exist belong to a server that died. */
+    private static void reclaimStaleFiles(String name, SharedDirectory directory) throws IOException {
+        Path channelFile = directory.channelFile(name);
+        if (Files.deleteIfExists(channelFile)) {
+            LOG.log(Level.INFO, "channel '" + name + "': reclaimed the stale channel file of a dead server");
+        }
+        for (Path connection : directory.connectionFiles(name)) {
+            SharedDirectory.deleteQuietly(connection);
+        }
+    }
+
+    private void writeHeader() {
+        ProcessIdentity self = ProcessIdentity.current();
+        setLongPlain(header, ChannelDescriptor.MAGIC_OFFSET, ChannelDescriptor.MAGIC);
+        setIntPlain(header, ChannelDescriptor.HEADER_LENGTH_OFFSET, ChannelDescriptor.HEADER_LENGTH);
+        setIntPlain(header, ChannelDescriptor.RING_CAPACITY_OFFSET, settings.ringCapacity());
+        setIntPlain(header, ChannelDescriptor.MAX_CONNECTIONS_OFFSET, settings.maxConnections());
+        setLongPlain(header, ChannelDescriptor.SERVER_PID_OFFSET, self.pid());
+        setLongPlain(header, ChannelDescriptor.SERVER_START_TIME_OFFSET, self.startMillis());
+        setLongPlain(header, ChannelDescriptor.NONCE_OFFSET, ThreadLocalRandom.current().nextLong());
+        setIntPlain(header, ChannelDescriptor.STATE_OFFSET, ChannelDescriptor.STATE_OPEN);
+        // the version last: a reader that sees it sees everything above
+        setIntRelease(header, ChannelDescriptor.LAYOUT_VERSION_OFFSET, ChannelDescriptor.LAYOUT_VERSION);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    ChannelSettings settings() {
+        return settings;
+    }
+
+    SharedDirectory directory() {
+        return directory;
+    }
+
+    MemorySegment header() {
+        return header;
+    }
+
+    Signal doorbell() {
+        return doorbell;
+    }
+
+    /** Connections open now. */
+    public int connectionCount() {
+        return connectionCount;
+    }
+
+    void dispatch(ServerExchange exchange) {
+        onRequest.accept(exchange);
+    }
+
+    // ------------------------------------------------------------------------------------------ dispatcher thread
+
+    private void run() {
+        SignalWaiter waiter = new SignalWaiter(doorbell, settings.spinCount(), settings.yieldCount(),
+                LIVENESS_PERIOD_NANOS);
+        long nextLivenessCheck = System.nanoTime() + LIVENESS_PERIOD_NANOS;
+        try {
+            while (!stopping) {
+                int work = acceptPending();
+                for (int i = 0; i < connections.size(); i++) {
+                    ServerConnection connection = connections.get(i);
+                    work += connection.poll();
+                    if (connection.isClosed()) {
+                        connections.remove(i--);
+                        connectionCount = connections.size();
+                    }
+                }
+                long now = System.nanoTime();
+                if (now - nextLivenessCheck >= 0) {
+                    nextLivenessCheck = now + LIVENESS_PERIOD_NANOS;
+                    for (ServerConnection connection : connections) {
+                        connection.checkClientAlive();
+                    }
+                }
+                if (work > 0) {
+                    waiter.reset();
+                } else {
+                    waiter.idle();
+                }
+            }
+        } catch (Throwable t) {
+            LOG.log(Level.ERROR, "channel '" + name + "': dispatcher failed", t);
+        } finally {
+            waiter.reset();
+            for (ServerConnection connection : connections) {
+                connection.close("the server closed the channel", Level.DEBUG);
+            }
+            connections.clear();
+            connectionCount = 0;
+        }
+    }
+
+    private int acceptPending() {
+        long sequence = getLongAcquire(header, ChannelDescriptor.CONNECT_SEQUENCE_OFFSET);
+        if (sequence == lastConnectSequence) {
+            return 0;
+        }
+        lastConnectSequence = sequence;
+        int accepted = 0;
+        for (int slot = 0; slot < settings.maxConnections(); slot++) {
+            long at = ChannelDescriptor.slotOffset(slot);
+            if (getIntAcquire(header, at + ChannelDescriptor.SLOT_STATE_OFFSET) != ChannelDescriptor.SLOT_PENDING) {
+                continue;
+            }
+            long connectionId = getLongPlain(header, at + ChannelDescriptor.SLOT_CONNECTION_ID_OFFSET);
+            try {
+                ServerConnection connection = ServerConnection.accept(this, slot, connectionId);
+                setIntRelease(header, at + ChannelDescriptor.SLOT_STATE_OFFSET, ChannelDescriptor.SLOT_ACCEPTED);
+                connections.add(connection);
+                connectionCount = connections.size();
+                accepted++;
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "channel '" + name + "': refused connection "
+                        + SharedDirectory.connectionIdText(connectionId) + ": " + e.getMessage());
+                setIntRelease(header, at + ChannelDescriptor.SLOT_STATE_OFFSET, ChannelDescriptor.SLOT_FREE);
+            }
+        }
+        return accepted;
+    }
+
+    void freeSlot(int slot) {
+        setIntRelease(header, ChannelDescriptor.slotOffset(slot) + ChannelDescriptor.SLOT_STATE_OFFSET,
+                ChannelDescriptor.SLOT_FREE);
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        setIntRelease(header, ChannelDescriptor.STATE_OFFSET, ChannelDescriptor.STATE_CLOSED);
+        stopping = true;
+        doorbell.wakeAll();
+        boolean interrupted = false;
+        while (dispatcher.isAlive()) {
+            try {
+                dispatcher.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        SharedDirectory.deleteQuietly(directory.channelFile(name));
+        SharedDirectory.deleteQuietly(lockPath);
+        try {
+            lock.release();
+        } catch (IOException ignored) {
+            // closing the channel releases it too
+        }
+        closeQuietly(lockChannel);
+        file.close();
+        LISTENING.remove(lockPath);
+        directory.deleteIfEmpty();
+        LOG.log(Level.DEBUG, () -> "channel '" + name + "': closed");
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing to do
+        }
+    }
+}

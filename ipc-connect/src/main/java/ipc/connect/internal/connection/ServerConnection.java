@@ -1,0 +1,248 @@
+package ipc.connect.internal.connection;
+
+import static ipc.connect.internal.memory.SharedAccess.getIntAcquire;
+import static ipc.connect.internal.memory.SharedAccess.getIntPlain;
+import static ipc.connect.internal.memory.SharedAccess.getLongAcquire;
+import static ipc.connect.internal.memory.SharedAccess.getLongPlain;
+import static ipc.connect.internal.memory.SharedAccess.setIntRelease;
+
+import ipc.connect.IpcClosedException;
+import ipc.connect.IpcException;
+import ipc.connect.internal.memory.MappedFile;
+import ipc.connect.internal.memory.SharedDirectory;
+import ipc.connect.internal.ring.OneToOneRing;
+import ipc.connect.internal.ring.RingCorruptedException;
+import ipc.connect.internal.signal.Signal;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The server's end of one client connection. The dispatcher thread polls it; handler threads write responses
+ * through its {@link FrameWriter}.
+ */
+final class ServerConnection {
+    private static final int READ_LIMIT = 64;
+
+    private final ServerChannel channel;
+    private final int slot;
+    private final long connectionId;
+    private final MappedFile file;
+    private final MemorySegment segment;
+    private final OneToOneRing requests;
+    private final FrameWriter responses;
+    private final Signal clientDoorbell;
+    private final ProcessIdentity client;
+    private final Map<Long, ServerExchange> exchanges = new ConcurrentHashMap<>();
+    private final String description;
+    private long lastRequestId;
+    private volatile boolean closed;
+    private volatile String closeReason;
+
+    private ServerConnection(ServerChannel channel, int slot, long connectionId, MappedFile file) {
+        this.channel = channel;
+        this.slot = slot;
+        this.connectionId = connectionId;
+        this.file = file;
+        this.segment = file.segment();
+        int capacity = channel.settings().ringCapacity();
+        this.requests = new OneToOneRing(segment, ConnectionDescriptor.requestRingOffset(), capacity);
+        this.clientDoorbell = new Signal(segment, ConnectionDescriptor.DOORBELL_OFFSET);
+        this.responses = new FrameWriter(
+                new OneToOneRing(segment, ConnectionDescriptor.responseRingOffset(capacity), capacity), clientDoorbell);
+        this.client = new ProcessIdentity(getLongPlain(segment, ConnectionDescriptor.CLIENT_PID_OFFSET),
+                getLongPlain(segment, ConnectionDescriptor.CLIENT_START_TIME_OFFSET));
+        this.description = "channel '" + channel.name() + "', client pid " + client.pid();
+    }
+
+    /** Maps and checks the connection file of a pending slot and accepts it. */
+    static ServerConnection accept(ServerChannel channel, int slot, long connectionId) throws IOException {
+        Path path = channel.directory().connectionFile(channel.name(), connectionId);
+        MappedFile file = MappedFile.open(path);
+        try {
+            MemorySegment segment = file.segment();
+            if (file.size() < ConnectionDescriptor.HEADER_LENGTH) {
+                throw new IpcException("channel '" + channel.name() + "': connection file " + path + " is "
+                        + file.size() + " bytes, shorter than its header");
+            }
+            int version = getIntAcquire(segment, ConnectionDescriptor.LAYOUT_VERSION_OFFSET);
+            ConnectionDescriptor.checkHeader(channel.name(), path, file.size(),
+                    getLongPlain(segment, ConnectionDescriptor.MAGIC_OFFSET), version,
+                    getIntPlain(segment, ConnectionDescriptor.HEADER_LENGTH_OFFSET),
+                    getIntPlain(segment, ConnectionDescriptor.RING_CAPACITY_OFFSET),
+                    channel.settings().ringCapacity());
+            int claimedSlot = getIntPlain(segment, ConnectionDescriptor.SLOT_OFFSET);
+            if (claimedSlot != slot) {
+                throw new IpcException("channel '" + channel.name() + "': connection file " + path + " names slot "
+                        + claimedSlot + " but was announced in slot " + slot);
+            }
+            ServerConnection connection = new ServerConnection(channel, slot, connectionId, file);
+            setIntRelease(segment, ConnectionDescriptor.SERVER_STATE_OFFSET, ConnectionDescriptor.SERVER_ACCEPTED);
+            connection.clientDoorbell.wakeAll();
+            ServerChannel.LOG.log(Level.DEBUG, () -> connection.description + ": connected");
+            return connection;
+        } catch (IOException | RuntimeException e) {
+            try {
+                setIntRelease(file.segment(), ConnectionDescriptor.SERVER_STATE_OFFSET,
+                        ConnectionDescriptor.SERVER_REFUSED);
+                new Signal(file.segment(), ConnectionDescriptor.DOORBELL_OFFSET).wakeAll();
+            } catch (RuntimeException ignored) {
+                // too small to hold a header: the client finds out by its timeout
+            }
+            file.close();
+            throw e;
+        }
+    }
+
+    String description() {
+        return description;
+    }
+
+    FrameWriter responses() {
+        return responses;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    ServerChannel channel() {
+        return channel;
+    }
+
+    /** Dispatcher: reads request frames, wakes writers, notices a closing client. Returns the work done. */
+    int poll() {
+        if (closed) {
+            return 0;
+        }
+        int work;
+        try {
+            work = requests.read(this::onFrame, READ_LIMIT);
+        } catch (RingCorruptedException | ProtocolException e) {
+            close("protocol error: " + e.getMessage(), Level.WARNING);
+            return 1;
+        }
+        if (work > 0) {
+            clientDoorbell.signal(); // the client's writer may wait for room
+        }
+        responses.wakeIfRoom();
+        if (getIntAcquire(segment, ConnectionDescriptor.CLIENT_STATE_OFFSET) == ConnectionDescriptor.CLIENT_CLOSED) {
+            close("the client closed the connection", Level.DEBUG);
+            return work + 1;
+        }
+        return work;
+    }
+
+    void checkClientAlive() {
+        if (!closed && !client.isAlive()) {
+            close("the client process died", Level.INFO);
+        }
+    }
+
+    private boolean onFrame(int kind, MemorySegment buffer, long offset, int length) {
+        if (length < FrameDescriptor.HEADER_LENGTH) {
+            throw new ProtocolException(FrameDescriptor.kindName(kind) + " frame of " + length
+                    + " bytes, shorter than the " + FrameDescriptor.HEADER_LENGTH + "-byte frame header");
+        }
+        long requestId = buffer.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + FrameDescriptor.REQUEST_ID_OFFSET);
+        long chunkOffset = offset + FrameDescriptor.HEADER_LENGTH;
+        int chunkLength = length - FrameDescriptor.HEADER_LENGTH;
+        switch (kind) {
+            case FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END -> {
+                ServerExchange exchange = exchanges.get(requestId);
+                if (exchange == null) {
+                    if (requestId <= lastRequestId) {
+                        return true; // the rest of a cancelled request: dropped
+                    }
+                    lastRequestId = requestId;
+                    exchange = new ServerExchange(this, requestId);
+                    exchanges.put(requestId, exchange);
+                    channel.dispatch(exchange);
+                } else if (exchange.requestEnded()) {
+                    return true;
+                }
+                if (!exchange.requestStream().offer(buffer, chunkOffset, chunkLength)) {
+                    return false; // the handler is behind: leave the frame in the ring
+                }
+                if (kind == FrameDescriptor.REQUEST_END) {
+                    exchange.endRequest();
+                }
+                return true;
+            }
+            case FrameDescriptor.CANCEL -> {
+                ServerExchange exchange = exchanges.remove(requestId);
+                if (exchange != null) {
+                    exchange.cancel();
+                }
+                return true;
+            }
+            case FrameDescriptor.PING, FrameDescriptor.CLOSE -> {
+                return true;
+            }
+            default -> throw new ProtocolException("unexpected " + FrameDescriptor.kindName(kind)
+                    + " frame for request " + requestId);
+        }
+    }
+
+    /** The exchange is over on both sides. */
+    void forget(ServerExchange exchange) {
+        exchanges.remove(exchange.requestId(), exchange);
+    }
+
+    IpcClosedException closedException() {
+        String reason = closeReason;
+        return new IpcClosedException(description + ": connection closed"
+                + (reason == null ? "" : " (" + reason + ")"));
+    }
+
+    /** Dispatcher (or channel close): ends the connection, fails its exchanges, frees its slot and file. */
+    void close(String reason, Level level) {
+        if (closed) {
+            return;
+        }
+        closeReason = reason;
+        closed = true;
+        ServerChannel.LOG.log(level, () -> description + ": disconnected: " + reason);
+        responses.close(this::closedException);
+        for (ServerExchange exchange : exchanges.values()) {
+            exchange.abort(closedException());
+        }
+        exchanges.clear();
+        try {
+            setIntRelease(segment, ConnectionDescriptor.SERVER_STATE_OFFSET, ConnectionDescriptor.SERVER_CLOSED);
+            clientDoorbell.wakeAll();
+        } catch (RuntimeException ignored) {
+            // unmapped already
+        }
+        channel.freeSlot(slot);
+        SharedDirectory.deleteQuietly(channel.directory().connectionFile(channel.name(), connectionId));
+        file.close();
+    }
+
+    /** A frame that breaks the protocol; the connection is closed. */
+    static final class ProtocolException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ProtocolException(String message) {
+            super(message);
+        }
+    }
+
+    long connectionId() {
+        return connectionId;
+    }
+
+    long lastRequestId() {
+        return lastRequestId;
+    }
+
+    @Override
+    public String toString() {
+        return description + " (connection " + SharedDirectory.connectionIdText(connectionId) + ", head "
+                + getLongAcquire(segment, ConnectionDescriptor.requestRingOffset()) + ")";
+    }
+}

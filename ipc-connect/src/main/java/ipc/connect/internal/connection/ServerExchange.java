@@ -1,0 +1,120 @@
+package ipc.connect.internal.connection;
+
+import ipc.connect.IpcClosedException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.function.Supplier;
+
+/**
+ * One request on the server: its body as an {@link InputStream} while it arrives, and the means to send the
+ * response. Used by one handler thread; {@link #cancel()} and {@link #abort} come from the dispatcher.
+ */
+public final class ServerExchange {
+    private static final byte[] EMPTY = new byte[0];
+
+    private final ServerConnection connection;
+    private final long requestId;
+    private final InboundStream request;
+    private final Supplier<String> description;
+    private volatile boolean cancelled;
+    private volatile boolean requestEnded;
+    private volatile boolean responded;
+
+    ServerExchange(ServerConnection connection, long requestId) {
+        this.connection = connection;
+        this.requestId = requestId;
+        this.description = () -> connection.description() + ", request " + requestId;
+        FrameWriter writer = connection.responses();
+        this.request = new InboundStream(4 * writer.maxChunk(), 0, description,
+                connection.channel().doorbell()::signal, () -> { });
+    }
+
+    public long requestId() {
+        return requestId;
+    }
+
+    /** The request body, readable while it arrives. */
+    public InputStream request() {
+        return request;
+    }
+
+    InboundStream requestStream() {
+        return request;
+    }
+
+    /** Whether the client gave up on this request (timeout, closed response, closed client). */
+    public boolean isCancelled() {
+        return cancelled;
+    }
+
+    public String description() {
+        return description.get();
+    }
+
+    boolean requestEnded() {
+        return requestEnded;
+    }
+
+    void endRequest() {
+        requestEnded = true;
+        request.end();
+        if (responded) {
+            connection.forget(this);
+        }
+    }
+
+    void cancel() {
+        cancelled = true;
+        request.fail(new IpcClosedException(description.get() + ": cancelled by the client"));
+    }
+
+    void abort(IpcClosedException cause) {
+        cancelled = true;
+        request.fail(cause);
+    }
+
+    /** Sends {@code length} bytes of {@code bytes} as the whole response. */
+    public void respond(byte[] bytes, int offset, int length) throws IOException {
+        connection.responses().writeBody(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END, bytes,
+                offset, length, 0, this::isCancelled, description);
+    }
+
+    /** Sends an empty response. */
+    public void respondEmpty() throws IOException {
+        respond(EMPTY, 0, 0);
+    }
+
+    /**
+     * Streams {@code source} to its end as the response. If reading it fails, the client's read fails with an
+     * {@code IpcRemoteException} carrying that failure, and this method returns normally.
+     *
+     * @throws IOException if the connection failed
+     */
+    public void respond(InputStream source) throws IOException {
+        try {
+            connection.responses().writeStream(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END,
+                    source, 0, this::isCancelled, description);
+        } catch (FrameWriter.SourceException e) {
+            respondError(e.getCause());
+        }
+    }
+
+    /** Sends an error in place of (or in the middle of) the response. */
+    public void respondError(Throwable failure) throws IOException {
+        if (cancelled) {
+            return;
+        }
+        byte[] chunk = FrameDescriptor.encodeError(failure.getClass().getName(), failure.getMessage(),
+                connection.responses().maxChunk());
+        connection.responses().write(FrameDescriptor.ERROR, requestId, chunk, 0, chunk.length, 0, description);
+    }
+
+    /** The handler is done: the rest of the request is discarded and the exchange forgotten. Idempotent. */
+    public void finish() {
+        request.close();
+        responded = true;
+        if (requestEnded || cancelled) {
+            connection.forget(this);
+        }
+    }
+}

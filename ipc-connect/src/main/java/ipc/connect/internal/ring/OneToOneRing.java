@@ -1,0 +1,225 @@
+package ipc.connect.internal.ring;
+
+import static ipc.connect.internal.memory.SharedAccess.getIntPlain;
+import static ipc.connect.internal.memory.SharedAccess.getLongAcquire;
+import static ipc.connect.internal.memory.SharedAccess.setIntPlain;
+import static ipc.connect.internal.memory.SharedAccess.setLongRelease;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A single-producer/single-consumer byte ring over a region of shared memory laid out by {@link RingDescriptor}.
+ *
+ * <p>One process (one thread at a time) produces, one consumes. The producer writes a record plain and publishes it
+ * with a release store of the tail; the consumer reads the tail with acquire, reads the records, and gives their
+ * space back with a release store of the head. A record written before a tail store happens-before the consumer's
+ * processing of it.
+ *
+ * <p>Every position and length read from shared memory is checked; a violation throws
+ * {@link RingCorruptedException} rather than reading outside the ring or looping.
+ *
+ * <p>Instances are not thread-safe: the producer side ({@link #tryClaim}, {@link #commit}) and the consumer side
+ * ({@link #read}) each need external confinement to one thread at a time.
+ */
+public final class OneToOneRing {
+    private final MemorySegment segment;
+    private final long base;
+    private final long dataOffset;
+    private final int capacity;
+    private final int mask;
+    private final int maxPayload;
+
+    // Producer state (owned by the producing thread).
+    private long tail;
+    private long headCache;
+    private long pendingTail = -1;
+
+    // Consumer state (owned by the consuming thread).
+    private long head;
+
+    /**
+     * Attaches to a ring at {@code base} of {@code segment}; the segment must hold {@link RingDescriptor#ringLength}.
+     * A new ring is all zeros; attaching to a used one picks up its current positions.
+     */
+    public OneToOneRing(MemorySegment segment, long base, int capacity) {
+        RingDescriptor.checkCapacity(capacity);
+        if (base < 0 || base % RingDescriptor.PAD != 0 || base + RingDescriptor.ringLength(capacity) > segment.byteSize()) {
+            throw new IllegalArgumentException("ring at " + base + " of capacity " + capacity
+                    + " does not fit an aligned place in a segment of " + segment.byteSize() + " bytes");
+        }
+        this.segment = segment;
+        this.base = base;
+        this.dataOffset = base + RingDescriptor.HEADER_LENGTH;
+        this.capacity = capacity;
+        this.mask = capacity - 1;
+        this.maxPayload = RingDescriptor.maxPayloadLength(capacity);
+        this.tail = getLongAcquire(segment, base + RingDescriptor.TAIL_POSITION_OFFSET);
+        this.head = getLongAcquire(segment, base + RingDescriptor.HEAD_POSITION_OFFSET);
+        this.headCache = head;
+        if (tail < head || tail - head > capacity) {
+            throw new RingCorruptedException("ring positions out of order: head " + head + ", tail " + tail
+                    + ", capacity " + capacity);
+        }
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Largest payload one record may carry. */
+    public int maxPayloadLength() {
+        return maxPayload;
+    }
+
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    // ----------------------------------------------------------------------------------------------- producer side
+
+    /**
+     * Claims space for a record of {@code type} with {@code length} payload bytes. On success the caller writes the
+     * payload at the returned offset of {@link #segment()} and then calls {@link #commit()}; nothing is visible to
+     * the consumer before that.
+     *
+     * @return the payload offset in {@link #segment()}, or {@code -1} if the ring has no room now
+     */
+    public long tryClaim(int type, int length) {
+        RecordDescriptor.checkType(type);
+        if (length < 0 || length > maxPayload) {
+            throw new IllegalArgumentException("record payload length out of range [0, " + maxPayload + "]: " + length);
+        }
+        if (pendingTail >= 0) {
+            throw new IllegalStateException("a claimed record is not committed yet");
+        }
+        int recordLength = RecordDescriptor.HEADER_LENGTH + length;
+        int aligned = RecordDescriptor.align(recordLength);
+        int index = (int) (tail & mask);
+        int toEnd = capacity - index;
+        int padding = aligned > toEnd ? toEnd : 0;
+        long required = (long) aligned + padding;
+        if (required > capacity - (tail - headCache)) {
+            headCache = readHead();
+            if (required > capacity - (tail - headCache)) {
+                return -1;
+            }
+        }
+        long position = tail;
+        if (padding != 0) {
+            long at = dataOffset + index;
+            setIntPlain(segment, at + RecordDescriptor.LENGTH_OFFSET, padding);
+            setIntPlain(segment, at + RecordDescriptor.TYPE_OFFSET, RecordDescriptor.PADDING_TYPE);
+            position += padding;
+            index = 0;
+        }
+        long at = dataOffset + index;
+        setIntPlain(segment, at + RecordDescriptor.LENGTH_OFFSET, recordLength);
+        setIntPlain(segment, at + RecordDescriptor.TYPE_OFFSET, type);
+        pendingTail = position + aligned;
+        return at + RecordDescriptor.HEADER_LENGTH;
+    }
+
+    /** Publishes the record claimed last. */
+    public void commit() {
+        if (pendingTail < 0) {
+            throw new IllegalStateException("no claimed record to commit");
+        }
+        tail = pendingTail;
+        pendingTail = -1;
+        setLongRelease(segment, base + RingDescriptor.TAIL_POSITION_OFFSET, tail);
+    }
+
+    /** Abandons the record claimed last: nothing of it becomes visible. */
+    public void abort() {
+        pendingTail = -1;
+    }
+
+    /** Whether a record of {@code length} payload bytes would fit now. Producer side. */
+    public boolean hasRoomFor(int length) {
+        int aligned = RecordDescriptor.align(RecordDescriptor.HEADER_LENGTH + length);
+        int toEnd = capacity - (int) (tail & mask);
+        long required = (long) aligned + (aligned > toEnd ? toEnd : 0);
+        if (required <= capacity - (tail - headCache)) {
+            return true;
+        }
+        headCache = readHead();
+        return required <= capacity - (tail - headCache);
+    }
+
+    private long readHead() {
+        long h = getLongAcquire(segment, base + RingDescriptor.HEAD_POSITION_OFFSET);
+        if (h > tail || tail - h > capacity || h < headCache) {
+            throw new RingCorruptedException("ring head position " + h + " out of range: tail " + tail
+                    + ", last head " + headCache + ", capacity " + capacity);
+        }
+        return h;
+    }
+
+    // ----------------------------------------------------------------------------------------------- consumer side
+
+    /**
+     * Reads up to {@code limit} records, handing each to {@code handler}; stops early at the first record the handler
+     * leaves. Padding is skipped. Space of consumed records is given back to the producer before returning.
+     *
+     * @return the number of records consumed
+     */
+    public int read(RecordHandler handler, int limit) {
+        long t = getLongAcquire(segment, base + RingDescriptor.TAIL_POSITION_OFFSET);
+        long h = head;
+        if (t == h) {
+            return 0;
+        }
+        if (t < h || t - h > capacity) {
+            throw new RingCorruptedException("ring tail position " + t + " out of range: head " + h
+                    + ", capacity " + capacity);
+        }
+        int count = 0;
+        try {
+            while (h < t && count < limit) {
+                int index = (int) (h & mask);
+                long at = dataOffset + index;
+                int length = getIntPlain(segment, at + RecordDescriptor.LENGTH_OFFSET);
+                int type = getIntPlain(segment, at + RecordDescriptor.TYPE_OFFSET);
+                int aligned = RecordDescriptor.align(length);
+                if (length < RecordDescriptor.HEADER_LENGTH || aligned > capacity - index || aligned > t - h) {
+                    throw new RingCorruptedException("ring record at position " + h + " has length " + length
+                            + ": outside [" + RecordDescriptor.HEADER_LENGTH + ", " + Math.min(capacity - index, t - h)
+                            + "]");
+                }
+                if (type == RecordDescriptor.PADDING_TYPE) {
+                    if (aligned != capacity - index) {
+                        throw new RingCorruptedException("ring padding record at position " + h + " has length "
+                                + length + ", expected " + (capacity - index));
+                    }
+                    h += aligned;
+                    continue;
+                }
+                if (type <= 0) {
+                    throw new RingCorruptedException("ring record at position " + h + " has type " + type);
+                }
+                if (!handler.onRecord(type, segment, at + RecordDescriptor.HEADER_LENGTH,
+                        length - RecordDescriptor.HEADER_LENGTH)) {
+                    break;
+                }
+                h += aligned;
+                count++;
+            }
+        } finally {
+            if (h != head) {
+                head = h;
+                setLongRelease(segment, base + RingDescriptor.HEAD_POSITION_OFFSET, h);
+            }
+        }
+        return count;
+    }
+
+    /** The consumer's position as published in shared memory; any thread may read it. */
+    public long headPosition() {
+        return getLongAcquire(segment, base + RingDescriptor.HEAD_POSITION_OFFSET);
+    }
+
+    /** Whether a record may be waiting. Consumer side. */
+    public boolean hasPending() {
+        return getLongAcquire(segment, base + RingDescriptor.TAIL_POSITION_OFFSET) != head;
+    }
+}

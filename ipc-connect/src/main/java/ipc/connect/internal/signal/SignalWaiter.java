@@ -1,0 +1,68 @@
+package ipc.connect.internal.signal;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The idle strategy of one polling thread, in the duty-cycle idiom of Agrona's {@code IdleStrategy}: after a pass
+ * that did work call {@link #reset()}; after a pass that found nothing call {@link #idle()}, then poll again.
+ *
+ * <p>Idling goes through three phases: spin with {@link Thread#onSpinWait()}, then {@link Thread#yield()}, then
+ * sleep on the {@link Signal}. Before the first sleep it announces itself and returns once so that the caller polls
+ * again (the announce/re-check/sleep protocol of {@link Signal}); only the next {@code idle()} sleeps.
+ *
+ * <p>Not thread-safe: one instance per polling thread.
+ */
+public final class SignalWaiter {
+    private final Signal signal;
+    private final int spins;
+    private final int yields;
+    private final long sleepNanos;
+    private final MemorySegment timespec = Signal.newTimespec();
+    private int idleCount;
+    private boolean announced;
+    private int sequence;
+
+    /**
+     * @param spins idle passes spent spinning
+     * @param yields further idle passes spent yielding
+     * @param sleepNanos longest sleep, after which the caller polls (and does its periodic checks) again
+     */
+    public SignalWaiter(Signal signal, int spins, int yields, long sleepNanos) {
+        this.signal = signal;
+        this.spins = spins;
+        this.yields = yields;
+        this.sleepNanos = sleepNanos;
+    }
+
+    /** The last pass did work: start the next idle period from spinning again. */
+    public void reset() {
+        if (announced) {
+            signal.retract();
+            announced = false;
+        }
+        idleCount = 0;
+    }
+
+    /** The last pass found nothing: spin, yield or sleep. */
+    public void idle() {
+        if (idleCount < spins) {
+            idleCount++;
+            Thread.onSpinWait();
+        } else if (idleCount < spins + yields) {
+            idleCount++;
+            Thread.yield();
+        } else if (!announced) {
+            sequence = signal.announce();
+            announced = true;
+        } else {
+            signal.await(sequence, sleepNanos, timespec);
+            signal.retract();
+            announced = false;
+        }
+    }
+
+    /** Whether the last {@link #idle()} left this thread announced (it slept or is about to). */
+    public boolean sleeping() {
+        return announced;
+    }
+}

@@ -1,0 +1,11 @@
+/**
+ * Signal layer: wait and wake on a 32-bit word in shared memory, across processes.
+ *
+ * <p>A waiter spins briefly, yields, then announces itself and sleeps in the kernel (Linux {@code futex}); a writer
+ * enters the kernel only when a waiter is announced. Where no futex is available the waiter backs off with
+ * {@code parkNanos} instead (the portable fallback), so the protocol above this layer is the same everywhere.
+ *
+ * <p>Only platform threads should sleep here: a virtual thread blocked in a native call pins its carrier. The
+ * layers above keep their pollers on platform threads and let virtual threads wait in-process.
+ */
+package ipc.connect.internal.signal;

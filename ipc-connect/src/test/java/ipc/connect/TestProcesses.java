@@ -1,0 +1,98 @@
+package ipc.connect;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Starts test processes with the same {@code java} and class path as this JVM. */
+final class TestProcesses {
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+
+    private TestProcesses() {
+    }
+
+    /** A channel base name no other test (nor another run) uses. */
+    static String uniqueChannel(String test) {
+        return "t-" + test + "-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet();
+    }
+
+    /** Starts {@code main} with {@code args} and waits (at most 30 s) for it to print {@code READY}. */
+    static Process start(Class<?> main, List<String> jvmOptions, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElseThrow());
+        command.add("--enable-native-access=ALL-UNNAMED");
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(main.getName());
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8));
+        CompletableFuture<String> ready = CompletableFuture.supplyAsync(() -> {
+            try {
+                String line;
+                while ((line = out.readLine()) != null) {
+                    if (line.equals("READY")) {
+                        return line;
+                    }
+                }
+                return null;
+            } catch (IOException e) {
+                return null;
+            }
+        });
+        try {
+            if (ready.get(30, TimeUnit.SECONDS) == null) {
+                kill(process);
+                fail(main.getSimpleName() + " exited with " + process.waitFor() + " before it was ready");
+            }
+        } catch (Exception e) {
+            kill(process);
+            throw new IOException(main.getSimpleName() + " did not become ready: " + e, e);
+        }
+        return process;
+    }
+
+    static Process startServer(String base, String... extra) throws IOException {
+        String[] args = new String[extra.length + 1];
+        args[0] = base;
+        System.arraycopy(extra, 0, args, 1, extra.length);
+        return start(TestServerMain.class, List.of("-Xmx256m"), args);
+    }
+
+    /** Kills a process (SIGKILL) and waits for it to be gone. */
+    static void kill(Process process) {
+        if (process == null) {
+            return;
+        }
+        process.destroyForcibly();
+        try {
+            process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops a test server the polite way (its standard input closes) and waits for its exit. */
+    static int stop(Process process) throws InterruptedException {
+        try {
+            process.getOutputStream().close();
+        } catch (IOException ignored) {
+            // gone already
+        }
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            kill(process);
+            fail("process " + process.pid() + " did not exit within 30 s of its input closing");
+        }
+        return process.exitValue();
+    }
+}

@@ -1,0 +1,84 @@
+package ipc.connect;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+import java.util.zip.CRC32C;
+
+/**
+ * A server process for the tests. It listens on several channels named {@code <base>.<behaviour>} and prints
+ * {@code READY} once all listen; it exits when its standard input closes (or it is killed).
+ * <ul>
+ *   <li>{@code echo}: streams the request back while it arrives;</li>
+ *   <li>{@code bytes}: reads the whole request, answers it as bytes;</li>
+ *   <li>{@code count}: reads the request, answers {@code "<length> <crc32c>"};</li>
+ *   <li>{@code generate}: the request is a decimal length N; answers N bytes of {@link Pattern};</li>
+ *   <li>{@code fail}: throws {@code IllegalArgumentException("refused: <request>")};</li>
+ *   <li>{@code slow}: the request is a delay in ms; sleeps, then answers {@code "late"};</li>
+ *   <li>{@code early}: reads at most 10 bytes, closes the request, answers {@code "early"};</li>
+ *   <li>{@code connections}: answers the number of open connections on the {@code echo} channel.</li>
+ * </ul>
+ */
+public final class TestServerMain {
+    public static void main(String[] args) throws Exception {
+        String base = args[0];
+        IpcChannelFactory factory = args.length > 1
+                ? IpcChannelFactory.builder().ringCapacity(Integer.parseInt(args[1])).build()
+                : new IpcChannelFactory();
+        try (IpcServer server = new IpcServer(factory)) {
+            server.listen(base + ".echo", request -> new IpcDataStream(request));
+            server.listen(base + ".bytes", request -> new IpcDataBytes(request.readAllBytes()));
+            server.listen(base + ".count", request -> {
+                long[] result = countAndCrc(request);
+                return new IpcDataBytes((result[0] + " " + result[1]).getBytes(StandardCharsets.UTF_8));
+            });
+            server.listen(base + ".generate", request -> {
+                long length = Long.parseLong(new String(request.readAllBytes(), StandardCharsets.UTF_8).trim());
+                return new IpcDataStream(Pattern.stream(length));
+            });
+            server.listen(base + ".fail", request -> {
+                throw new IllegalArgumentException("refused: "
+                        + new String(request.readAllBytes(), StandardCharsets.UTF_8));
+            });
+            server.listen(base + ".slow", request -> {
+                long millis = Long.parseLong(new String(request.readAllBytes(), StandardCharsets.UTF_8).trim());
+                Thread.sleep(millis);
+                return new IpcDataBytes("late".getBytes(StandardCharsets.UTF_8));
+            });
+            server.listen(base + ".early", request -> {
+                request.readNBytes(10);
+                request.close();
+                return new IpcDataBytes("early".getBytes(StandardCharsets.UTF_8));
+            });
+            server.listen(base + ".connections", request -> new IpcDataBytes(
+                    Integer.toString(server.connectionCount(base + ".echo")).getBytes(StandardCharsets.UTF_8)));
+            System.out.println("READY");
+            System.out.flush();
+            CountDownLatch stdinClosed = new CountDownLatch(1);
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    System.in.transferTo(OutputStream.nullOutputStream());
+                } catch (IOException ignored) {
+                    // parent gone
+                }
+                stdinClosed.countDown();
+            });
+            stdinClosed.await();
+        }
+    }
+
+    /** {length, crc32c} of a stream read to its end. */
+    static long[] countAndCrc(InputStream in) throws IOException {
+        CRC32C crc = new CRC32C();
+        byte[] buffer = new byte[64 * 1024];
+        long total = 0;
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+            crc.update(buffer, 0, n);
+            total += n;
+        }
+        return new long[] {total, crc.getValue()};
+    }
+}
