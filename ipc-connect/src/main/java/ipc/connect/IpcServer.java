@@ -8,6 +8,7 @@ import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -24,7 +25,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }
  * }</pre>
  *
- * <p>Each request runs its handler on a new virtual thread, so a slow handler never delays another request. A
+ * <p>By default each request runs its handler on a new virtual thread, so a slow handler never delays another
+ * request; see {@link #IpcServer(IpcChannelFactory, Executor)} for the alternatives. A
  * handler sees the request body while it is still arriving; the response it returns is streamed to the client.
  *
  * <p>Thread-safe. {@link #close()} stops listening, ends every connection (clients' pending calls fail with
@@ -34,14 +36,44 @@ public final class IpcServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("ipc.connect");
     private static final byte[] EMPTY = new byte[0];
 
+    /**
+     * Runs a handler on the channel's dispatcher thread, for the lowest latency, whenever the whole request has
+     * arrived in its first frame (other requests still go to a virtual thread, since an inline handler could not
+     * receive the rest). An inline handler delays every other request of its channel while it runs: use it only for
+     * handlers that answer in microseconds and never block.
+     */
+    public static final Executor DIRECT = new Executor() {
+        @Override
+        public void execute(Runnable command) {
+            command.run();
+        }
+
+        @Override
+        public String toString() {
+            return "IpcServer.DIRECT";
+        }
+    };
+
     private final IpcChannelFactory factory;
-    private final ExecutorService handlers = Executors.newThreadPerTaskExecutor(
+    private final ExecutorService virtualThreads = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("ipc-connect-handler-", 0).factory());
+    private final Executor handlers;
     private final List<ServerChannel> channels = new CopyOnWriteArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
+    /** A server that runs each handler on a new virtual thread. */
     public IpcServer(IpcChannelFactory factory) {
+        this(factory, null);
+    }
+
+    /**
+     * A server that runs handlers with {@code handlerExecutor}: {@link #DIRECT} for inline on the dispatcher, any
+     * other executor (a pool, say), or {@code null} for a new virtual thread per request. The executor is not shut
+     * down by {@link #close()}.
+     */
+    public IpcServer(IpcChannelFactory factory, Executor handlerExecutor) {
         this.factory = Objects.requireNonNull(factory, "factory");
+        this.handlers = handlerExecutor == null ? virtualThreads : handlerExecutor;
     }
 
     /**
@@ -77,8 +109,9 @@ public final class IpcServer implements AutoCloseable {
     }
 
     private void dispatch(IpcServerRequestHandler handler, ServerExchange exchange) {
+        Executor executor = handlers == DIRECT && !exchange.isRequestComplete() ? virtualThreads : handlers;
         try {
-            handlers.execute(() -> handle(handler, exchange));
+            executor.execute(() -> handle(handler, exchange));
         } catch (RejectedExecutionException e) {
             exchange.finish(); // closing: the connection fails the call
         }
@@ -135,10 +168,10 @@ public final class IpcServer implements AutoCloseable {
             channel.close();
         }
         channels.clear();
-        handlers.shutdown();
+        virtualThreads.shutdown();
         try {
             // handlers see their request streams and response writes fail; give them a moment to return
-            handlers.awaitTermination(2, TimeUnit.SECONDS);
+            virtualThreads.awaitTermination(2, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -66,7 +66,7 @@ final class TestProcesses {
         String[] args = new String[extra.length + 1];
         args[0] = base;
         System.arraycopy(extra, 0, args, 1, extra.length);
-        return start(TestServerMain.class, List.of("-Xmx256m"), args);
+        return start(TestServerMain.class, List.of("-Xmx256m", "-Dinline=" + Boolean.getBoolean("inline")), args);
     }
 
     /** Kills a process (SIGKILL) and waits for it to be gone. */

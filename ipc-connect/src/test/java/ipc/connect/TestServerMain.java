@@ -27,7 +27,7 @@ public final class TestServerMain {
         IpcChannelFactory factory = args.length > 1
                 ? IpcChannelFactory.builder().ringCapacity(Integer.parseInt(args[1])).build()
                 : new IpcChannelFactory();
-        try (IpcServer server = new IpcServer(factory)) {
+        try (IpcServer server = new IpcServer(factory, Boolean.getBoolean("inline") ? IpcServer.DIRECT : null)) {
             server.listen(base + ".echo", request -> new IpcDataStream(request));
             server.listen(base + ".bytes", request -> new IpcDataBytes(request.readAllBytes()));
             server.listen(base + ".count", request -> {

@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A client's connection to a listening channel: its connection file with the two rings, and the reader thread that
@@ -59,6 +60,10 @@ public final class ClientConnection implements AutoCloseable {
     private final OneToOneRing responses;
     private final FrameWriter requests;
     private final Map<Long, ClientExchange> exchanges = new ConcurrentHashMap<>();
+    /** Held by whichever thread consumes the response ring: the reader, or a caller waiting for its response. */
+    private final ReentrantLock readLock = new ReentrantLock();
+    private final AtomicInteger pollingCallers = new AtomicInteger();
+    private volatile Thread readerParked;
     private final AtomicLong nextRequestId = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final String description;
@@ -322,6 +327,15 @@ public final class ClientConnection implements AutoCloseable {
         long nextLivenessCheck = System.nanoTime() + LIVENESS_PERIOD_NANOS;
         try {
             while (!closed.get()) {
+                if (pollingCallers.get() > 0) {
+                    // a caller polls the ring: stay off the cores and out of the server's way (not announced)
+                    waiter.reset();
+                    readerParked = Thread.currentThread();
+                    if (pollingCallers.get() > 0) {
+                        LockSupport.parkNanos(LIVENESS_PERIOD_NANOS);
+                    }
+                    readerParked = null;
+                }
                 int work = readResponses();
                 requests.wakeIfRoom();
                 if (getIntAcquire(segment, ConnectionDescriptor.SERVER_STATE_OFFSET)
@@ -359,11 +373,54 @@ public final class ClientConnection implements AutoCloseable {
     }
 
     private int readResponses() {
-        int work = responses.read(this::onFrame, READ_LIMIT);
-        if (work > 0) {
-            serverDoorbell.signal(); // the server's writer may wait for room
+        if (!readLock.tryLock()) {
+            return 0; // a caller is reading
         }
-        return work;
+        try {
+            if (failure != null) {
+                return 0;
+            }
+            int work = responses.read(this::onFrame, READ_LIMIT);
+            if (work > 0) {
+                serverDoorbell.signal(); // the server's writer may wait for room
+            }
+            return work;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** A caller starts polling the response ring for its own response. */
+    void startPolling() {
+        pollingCallers.incrementAndGet();
+    }
+
+    /**
+     * A caller stops polling. The reader thread takes over at once if {@code needReader} (the caller will park, or
+     * its response is still streaming); otherwise it resumes within its park period.
+     */
+    void stopPolling(boolean needReader) {
+        if (pollingCallers.decrementAndGet() == 0 && needReader) {
+            Thread parked = readerParked;
+            if (parked != null) {
+                LockSupport.unpark(parked);
+            }
+        }
+    }
+
+    /**
+     * Caller side: reads response frames if no other thread is, so a caller waiting for its response sees it without
+     * a hand-off from the reader thread.
+     *
+     * @return the frames consumed
+     */
+    int pollResponses() {
+        try {
+            return readResponses();
+        } catch (RingCorruptedException | ServerConnection.ProtocolException e) {
+            die(new IpcException(description + ": protocol error: " + e.getMessage()));
+            return 0;
+        }
     }
 
     private boolean onFrame(int kind, MemorySegment buffer, long offset, int length) {

@@ -154,6 +154,7 @@ final class ServerConnection {
         switch (kind) {
             case FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END -> {
                 ServerExchange exchange = exchanges.get(requestId);
+                boolean first = false;
                 if (exchange == null) {
                     if (requestId <= lastRequestId) {
                         return true; // the rest of a cancelled request: dropped
@@ -161,7 +162,7 @@ final class ServerConnection {
                     lastRequestId = requestId;
                     exchange = new ServerExchange(this, requestId);
                     exchanges.put(requestId, exchange);
-                    channel.dispatch(exchange);
+                    first = true;
                 } else if (exchange.requestEnded()) {
                     return true;
                 }
@@ -170,6 +171,10 @@ final class ServerConnection {
                 }
                 if (kind == FrameDescriptor.REQUEST_END) {
                     exchange.endRequest();
+                }
+                if (first) {
+                    // after the first chunk is buffered: a handler run inline must find its (complete) request
+                    channel.dispatch(exchange);
                 }
                 return true;
             }

@@ -51,6 +51,11 @@ public final class ServerExchange {
         return description.get();
     }
 
+    /** Whether the whole request body has arrived. */
+    public boolean isRequestComplete() {
+        return requestEnded;
+    }
+
     boolean requestEnded() {
         return requestEnded;
     }

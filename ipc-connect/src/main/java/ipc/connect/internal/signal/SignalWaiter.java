@@ -13,6 +13,8 @@ import java.lang.foreign.MemorySegment;
  * <p>Not thread-safe: one instance per polling thread.
  */
 public final class SignalWaiter {
+    /** While spinning, yield the core once every this many passes. */
+    private static final int YIELD_EVERY = 64;
     private final Signal signal;
     private final int spins;
     private final int yields;
@@ -47,7 +49,11 @@ public final class SignalWaiter {
     public void idle() {
         if (idleCount < spins) {
             idleCount++;
-            Thread.onSpinWait();
+            if ((idleCount & (YIELD_EVERY - 1)) == 0) {
+                Thread.yield(); // on few cores, let a runnable peer (the thread with the work) have this one
+            } else {
+                Thread.onSpinWait();
+            }
         } else if (idleCount < spins + yields) {
             idleCount++;
             Thread.yield();
