@@ -69,6 +69,39 @@ final class TestProcesses {
         return start(TestServerMain.class, List.of("-Xmx256m", "-Dinline=" + Boolean.getBoolean("inline")), args);
     }
 
+    /** Output and exit code of a finished process. */
+    record Result(int exitCode, String output) {
+    }
+
+    /** Starts {@code main} and returns what it printed once it exits; kills it after {@code timeoutSeconds}. */
+    static Process launch(Class<?> main, List<String> jvmOptions, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElseThrow());
+        command.add("--enable-native-access=ALL-UNNAMED");
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(main.getName());
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
+    }
+
+    static Result await(Process process, long timeoutSeconds) throws Exception {
+        CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "output unreadable: " + e;
+            }
+        });
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            kill(process);
+            fail("process " + process.pid() + " did not finish within " + timeoutSeconds + " s; output: "
+                    + output.getNow(""));
+        }
+        return new Result(process.exitValue(), output.get(30, TimeUnit.SECONDS));
+    }
+
     /** Kills a process (SIGKILL) and waits for it to be gone. */
     static void kill(Process process) {
         if (process == null) {

@@ -30,6 +30,8 @@ public final class ClientExchange {
     private final CompletableFuture<InputStream> begun = new CompletableFuture<>();
     private final Supplier<String> description;
     private volatile boolean cancelled;
+    /** The request's end frame is written: from now on only {@link #cancel()} sends the CANCEL. */
+    private volatile boolean sent;
 
     ClientExchange(ClientConnection connection, long requestId, long timeoutNanos) {
         this.connection = connection;
@@ -60,9 +62,11 @@ public final class ClientExchange {
                 writer.write(FrameDescriptor.REQUEST_END, requestId, bytes, offset, length, timeoutNanos,
                         description);
             } catch (IOException e) {
-                cancel();
+                cancelled = true; // nothing reached the server
+                connection.forget(this);
                 throw e;
             }
+            requestSent();
             return;
         }
         pump(() -> writer.writeBody(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END, bytes, offset,
@@ -76,20 +80,31 @@ public final class ClientExchange {
     }
 
     private interface Body {
-        void write() throws IOException;
+        /** Returns whether the end frame was written. */
+        boolean write() throws IOException;
     }
 
     // The body is written concurrently with the response being read, so that a handler that answers while it
-    // reads (an echo) never waits on a client that waits on it.
+    // reads (an echo) never waits on a client that waits on it. The pump ends the request on the wire either way:
+    // REQUEST_END once the body is out, CANCEL if it was cancelled or its source failed.
     private void pump(Body body, InputStream toClose) {
         Thread.ofVirtual().name("ipc-connect-request-" + requestId).start(() -> {
             try {
-                body.write();
+                if (body.write()) {
+                    requestSent();
+                } else {
+                    writeCancel();
+                }
             } catch (FrameWriter.SourceException e) {
-                failLocally(new IOException(description.get() + ": reading the request body failed: "
+                onFailure(new IOException(description.get() + ": reading the request body failed: "
                         + e.getCause().getMessage(), e.getCause()));
+                cancelled = true;
+                connection.forget(this);
+                writeCancel();
             } catch (IOException e) {
-                failLocally(e);
+                onFailure(e);
+                cancelled = true;
+                connection.forget(this);
             } finally {
                 if (toClose != null) {
                     try {
@@ -102,9 +117,25 @@ public final class ClientExchange {
         });
     }
 
-    private void failLocally(IOException cause) {
-        onFailure(cause);
-        cancel();
+    private void requestSent() {
+        sent = true;
+        if (cancelled && !response.isEnded()) {
+            writeCancelSoon(); // cancel() ran while the end frame was being written
+        }
+    }
+
+    private void writeCancel() {
+        try {
+            connection.requests().write(FrameDescriptor.CANCEL, requestId, EMPTY, 0, 0, timeoutNanos, description);
+        } catch (IOException ignored) {
+            // the connection is gone: nothing left to cancel
+        }
+    }
+
+    private void writeCancelSoon() {
+        if (!connection.requests().tryWriteEmpty(FrameDescriptor.CANCEL, requestId)) {
+            Thread.ofVirtual().name("ipc-connect-cancel-" + requestId).start(this::writeCancel);
+        }
     }
 
     // ------------------------------------------------------------------------------------------------- response
@@ -152,25 +183,18 @@ public final class ClientExchange {
         return cancelled;
     }
 
-    /** Gives up on the exchange; tells the server unless the response is complete. Idempotent. */
+    /**
+     * Gives up on the exchange; tells the server unless the response is complete. While the body is still being
+     * sent, its pump sends the CANCEL in place of the end frame. Idempotent.
+     */
     void cancel() {
         if (cancelled) {
             return;
         }
         cancelled = true;
         connection.forget(this);
-        if (response.isEnded()) {
-            return;
-        }
-        FrameWriter writer = connection.requests();
-        if (!writer.tryWriteEmpty(FrameDescriptor.CANCEL, requestId)) {
-            Thread.ofVirtual().name("ipc-connect-cancel-" + requestId).start(() -> {
-                try {
-                    writer.write(FrameDescriptor.CANCEL, requestId, EMPTY, 0, 0, timeoutNanos, description);
-                } catch (IOException ignored) {
-                    // the connection is gone: nothing to cancel
-                }
-            });
+        if (sent && !response.isEnded()) {
+            writeCancelSoon();
         }
     }
 

@@ -17,9 +17,11 @@ import java.nio.charset.StandardCharsets;
  *  +---------------------------------------------------------------+
  * </pre>
  * A request is zero or more REQUEST frames then one REQUEST_END frame, each with a chunk of the body (the end frame's
- * may be empty). A response is RESPONSE frames then RESPONSE_END, or an ERROR frame at any point, whose chunk is
- * {@code [class name length:int][class name UTF-8][message UTF-8]}. CANCEL (client to server) abandons a request; its
- * chunk is empty.
+ * may be empty), or zero or more REQUEST frames then a CANCEL frame (the client gave up, or its body's source
+ * failed): either way nothing more is sent for that id, so the server takes any id it does not know for a new
+ * request. A CANCEL after REQUEST_END abandons the response. A response is RESPONSE frames then RESPONSE_END, or an
+ * ERROR frame at any point, whose chunk is {@code [class name length:int][class name UTF-8][message UTF-8]}. CANCEL
+ * and PING chunks are empty.
  */
 public final class FrameDescriptor {
     public static final int REQUEST_ID_OFFSET = 0;

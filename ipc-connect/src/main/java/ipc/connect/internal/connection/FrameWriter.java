@@ -112,34 +112,41 @@ public final class FrameWriter {
     /**
      * Writes {@code length} bytes of {@code bytes} as data frames of {@code dataKind} and a final {@code endKind}
      * frame, which carries the last chunk.
+     *
+     * @return {@code true} if the end frame was written; {@code false} if {@code cancelled} stopped it first
      */
-    public void writeBody(long requestId, int dataKind, int endKind, byte[] bytes, int offset, int length,
-                          long stallTimeoutNanos, BooleanSupplier cancelled, Supplier<String> description)
+    public boolean writeBody(long requestId, int dataKind, int endKind, byte[] bytes, int offset, int length,
+                             long stallTimeoutNanos, BooleanSupplier cancelled, Supplier<String> description)
             throws IOException {
         int position = offset;
         int end = offset + length;
         while (end - position > maxChunk) {
             if (cancelled.getAsBoolean()) {
-                return;
+                return false;
             }
             write(dataKind, requestId, bytes, position, maxChunk, stallTimeoutNanos, description);
             position += maxChunk;
         }
+        if (cancelled.getAsBoolean()) {
+            return false;
+        }
         write(endKind, requestId, bytes, position, end - position, stallTimeoutNanos, description);
+        return true;
     }
 
     /**
      * Streams {@code source} to its end as data frames of {@code dataKind}, then an empty {@code endKind} frame.
      * Bytes are sent as they become available: a short read is sent as it is and never taken for the end.
      *
-     * @throws SourceException if reading {@code source} failed (nothing more is written for this request)
+     * @return {@code true} if the end frame was written; {@code false} if {@code cancelled} stopped it first
+     * @throws SourceException if reading {@code source} failed (no end frame is written)
      */
-    public void writeStream(long requestId, int dataKind, int endKind, InputStream source, long stallTimeoutNanos,
-                            BooleanSupplier cancelled, Supplier<String> description) throws IOException {
+    public boolean writeStream(long requestId, int dataKind, int endKind, InputStream source, long stallTimeoutNanos,
+                               BooleanSupplier cancelled, Supplier<String> description) throws IOException {
         byte[] chunk = new byte[maxChunk];
         while (true) {
             if (cancelled.getAsBoolean()) {
-                return;
+                return false;
             }
             int filled;
             try {
@@ -162,7 +169,11 @@ public final class FrameWriter {
                 write(dataKind, requestId, chunk, 0, filled, stallTimeoutNanos, description);
             }
         }
+        if (cancelled.getAsBoolean()) {
+            return false;
+        }
         write(endKind, requestId, chunk, 0, 0, stallTimeoutNanos, description);
+        return true;
     }
 
     private long claim(int kind, int length, long stallTimeoutNanos, Supplier<String> description)

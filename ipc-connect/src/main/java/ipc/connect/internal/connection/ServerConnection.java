@@ -39,7 +39,6 @@ final class ServerConnection {
     private final ProcessIdentity client;
     private final Map<Long, ServerExchange> exchanges = new ConcurrentHashMap<>();
     private final String description;
-    private long lastRequestId;
     private volatile boolean closed;
     private volatile String closeReason;
 
@@ -153,13 +152,11 @@ final class ServerConnection {
         int chunkLength = length - FrameDescriptor.HEADER_LENGTH;
         switch (kind) {
             case FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END -> {
+                // A client ends every request it starts with REQUEST_END or CANCEL, and sends nothing for it after:
+                // an id not in the map starts a new request (ids need not arrive in order).
                 ServerExchange exchange = exchanges.get(requestId);
                 boolean first = false;
                 if (exchange == null) {
-                    if (requestId <= lastRequestId) {
-                        return true; // the rest of a cancelled request: dropped
-                    }
-                    lastRequestId = requestId;
                     exchange = new ServerExchange(this, requestId);
                     exchanges.put(requestId, exchange);
                     first = true;
@@ -239,10 +236,6 @@ final class ServerConnection {
 
     long connectionId() {
         return connectionId;
-    }
-
-    long lastRequestId() {
-        return lastRequestId;
     }
 
     @Override

@@ -1,0 +1,85 @@
+package ipc.connect;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Close semantics within one JVM (server and client in the test process, so its threads and files can be
+ * inspected directly).
+ */
+@Timeout(value = 1, unit = TimeUnit.MINUTES)
+class LifecycleTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    @Test
+    void closeIsIdempotentAndLeavesNoThreadsNorFiles(@TempDir Path folder) throws Exception {
+        Path directory = folder.resolve("shm");
+        IpcChannelFactory factory = IpcChannelFactory.builder().directory(directory).build();
+        String channel = TestProcesses.uniqueChannel("lifecycle");
+        IpcServer server = new IpcServer(factory);
+        server.listen(channel, request -> new IpcDataBytes(request.readAllBytes()));
+        IpcClient client = new IpcClient(factory, channel);
+        byte[] hello = "hello".getBytes(StandardCharsets.UTF_8);
+        assertArrayEquals(hello, client.sendAndReceive(hello, TIMEOUT));
+        assertEquals(3, Files.list(directory).count(), "channel, lock and connection file");
+        assertTrue(Files.getPosixFilePermissions(directory).toString().equals("[OWNER_READ, OWNER_WRITE, OWNER_EXECUTE]"),
+                "folder is owner-only");
+
+        client.close();
+        client.close();
+        assertThrows(IpcClosedException.class, () -> client.send(IpcData.empty(), TIMEOUT));
+        server.close();
+        server.close();
+        assertThrows(IllegalStateException.class, () -> server.listen(channel + "2", r -> IpcData.empty()));
+
+        assertTrue(Files.notExists(directory), "the emptied folder is removed");
+        for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); System.nanoTime() < deadline; ) {
+            if (ipcThreads().isEmpty()) {
+                break;
+            }
+            Thread.sleep(10);
+        }
+        assertEquals(List.of(), ipcThreads());
+    }
+
+    @Test
+    void secondListenOnTheSameChannelFails(@TempDir Path folder) throws Exception {
+        IpcChannelFactory factory = IpcChannelFactory.builder().directory(folder).build();
+        String channel = TestProcesses.uniqueChannel("twice");
+        try (IpcServer first = new IpcServer(factory); IpcServer second = new IpcServer(factory)) {
+            first.listen(channel, request -> IpcData.empty());
+            IpcException e = assertThrows(IpcException.class, () -> second.listen(channel, request -> IpcData.empty()));
+            assertTrue(e.getMessage().contains("'" + channel + "'"), e.getMessage());
+            try (IpcClient client = new IpcClient(factory, channel)) {
+                assertEquals(0, client.send(IpcData.empty(), TIMEOUT).readAllBytes().length);
+            }
+        }
+    }
+
+    @Test
+    void badChannelNamesAreRejected() {
+        IpcChannelFactory factory = new IpcChannelFactory();
+        for (String name : new String[] {"", "a/b", "a\\b", "..", "a..b", ".hidden", "tab\there", "x".repeat(101)}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new IpcClient(factory, name), name);
+            assertTrue(e.getMessage().startsWith("channel name"), e.getMessage());
+        }
+    }
+
+    private static List<String> ipcThreads() {
+        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+                .filter(name -> name.startsWith("ipc-connect")).toList();
+    }
+}

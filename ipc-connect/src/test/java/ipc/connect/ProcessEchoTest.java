@@ -1,0 +1,203 @@
+package ipc.connect;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Requests and responses of every size and shape between this JVM (client) and a server process.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class ProcessEchoTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final int MAX_CHUNK = new IpcChannelFactory().ringCapacity() / 8 - 16;
+    private static String base;
+    private static Process server;
+    private static IpcChannelFactory factory = new IpcChannelFactory();
+
+    @BeforeAll
+    static void startServer() throws IOException {
+        base = TestProcesses.uniqueChannel("echo");
+        server = TestProcesses.startServer(base);
+    }
+
+    @AfterAll
+    static void stopServer() throws InterruptedException {
+        try {
+            assertEquals(0, TestProcesses.stop(server), "server exit code");
+        } finally {
+            TestProcesses.kill(server);
+        }
+        assertTrue(ChannelFiles.of(factory, base).isEmpty(), () -> "files left: " + ChannelFiles.of(factory, base));
+    }
+
+    @Test
+    void hundredThousandSequentialEchoes() throws IOException {
+        try (IpcClient client = new IpcClient(factory, base + ".bytes")) {
+            for (int i = 0; i < 100_000; i++) {
+                byte[] request = ("Hello World " + i).getBytes(StandardCharsets.UTF_8);
+                byte[] response = client.sendAndReceive(request, TIMEOUT);
+                assertArrayEquals(request, response, "echo of request " + i);
+            }
+        }
+    }
+
+    @Test
+    void tenThreadsShareOneClient() throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(10);
+        try (IpcClient client = new IpcClient(factory, base + ".bytes")) {
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int t = 0; t < 10; t++) {
+                int thread = t;
+                results.add(threads.submit(() -> {
+                    for (int i = 0; i < 10_000; i++) {
+                        byte[] request = ("thread " + thread + " request " + i).getBytes(StandardCharsets.UTF_8);
+                        assertArrayEquals(request, client.sendAndReceive(request, TIMEOUT),
+                                "thread " + thread + " request " + i);
+                    }
+                    return 10_000;
+                }));
+            }
+            int total = 0;
+            for (Future<Integer> result : results) {
+                total += result.get(4, TimeUnit.MINUTES);
+            }
+            assertEquals(100_000, total);
+        } finally {
+            threads.shutdownNow();
+            assertTrue(threads.awaitTermination(30, TimeUnit.SECONDS));
+        }
+    }
+
+    /** Sizes around the frame limit and beyond, in both directions. */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, -1, 0, 1, 1 << 20, 100 << 20})
+    void everySizeBothWays(int sizeOrDelta) throws IOException {
+        // values -1, 0, 1 after the first two stand for one frame minus one, exactly, plus one
+        for (int size : sizesFor(sizeOrDelta)) {
+            byte[] payload = Pattern.bytes(0, size);
+            try (IpcClient bytes = new IpcClient(factory, base + ".bytes");
+                 IpcClient generate = new IpcClient(factory, base + ".generate");
+                 IpcClient count = new IpcClient(factory, base + ".count")) {
+                assertArrayEquals(payload, bytes.sendAndReceive(payload, TIMEOUT), "bytes echo of " + size);
+                try (InputStream response = generate.send(IpcData.of(Integer.toString(size)
+                        .getBytes(StandardCharsets.UTF_8)), TIMEOUT)) {
+                    assertEquals(size, Pattern.verify(response, new byte[8192]), "server to client " + size);
+                }
+                String counted = new String(count.sendAndReceive(payload, TIMEOUT), StandardCharsets.UTF_8);
+                assertEquals(size + " " + Pattern.crc(size), counted, "client to server " + size);
+            }
+        }
+    }
+
+    private static int[] sizesFor(int value) {
+        if (value == -1 || value == 1 && seenOne++ > 0 || value == 0 && seenZero++ > 0) {
+            return new int[] {MAX_CHUNK + value};
+        }
+        return new int[] {value};
+    }
+
+    private static int seenOne;
+    private static int seenZero;
+
+    @Test
+    void tenStreamedEchoesOf100MiB() throws IOException {
+        try (IpcClient client = new IpcClient(factory, base + ".echo")) {
+            for (int i = 0; i < 10; i++) {
+                long size = 100L << 20;
+                try (InputStream response = client.send(new IpcDataStream(Pattern.stream(size)), TIMEOUT)) {
+                    assertEquals(size, Pattern.verify(response, new byte[64 * 1024]), "echo " + i);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {32L << 10, 1L << 20, 10L << 20, 100L << 20, 1L << 30})
+    void streamingEchoComparedChunkByChunk(long size) throws IOException {
+        try (IpcClient client = new IpcClient(factory, base + ".echo");
+             InputStream response = client.send(Pattern.stream(size), TIMEOUT)) {
+            assertEquals(size, Pattern.verify(response, new byte[100_003]));
+        }
+    }
+
+    @Test
+    void shortReadsOfTheSourceAreNotTheEnd() throws IOException {
+        long size = 3L << 20;
+        Random random = new Random(7);
+        InputStream pattern = Pattern.stream(size);
+        InputStream trickle = new InputStream() {
+            @Override
+            public int read() throws IOException {
+                return pattern.read();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = random.nextInt(4) == 0 ? 0 : 1 + random.nextInt(Math.min(len, 700));
+                return pattern.read(b, off, Math.max(n, 1) == 0 ? 1 : Math.min(Math.max(n, 1), len));
+            }
+
+            @Override
+            public int available() {
+                return 0;
+            }
+        };
+        try (IpcClient client = new IpcClient(factory, base + ".count")) {
+            String counted = new String(client.send(trickle, TIMEOUT).readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(size + " " + Pattern.crc(size), counted);
+        }
+    }
+
+    @Test
+    void sixteenClientProcessesAtOnce() throws Exception {
+        List<Process> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 16; i++) {
+                clients.add(TestProcesses.launch(TestClientMain.class, List.of("-Xmx64m"), "echo", base + ".bytes",
+                        "2000"));
+            }
+            for (Process client : clients) {
+                TestProcesses.Result result = TestProcesses.await(client, 180);
+                assertEquals(0, result.exitCode(), result.output());
+                assertTrue(result.output().contains("OK 2000"), result.output());
+            }
+        } finally {
+            clients.forEach(TestProcesses::kill);
+        }
+    }
+
+    @Test
+    void tenGigabytesEachWayWithBoundedHeap() throws Exception {
+        long size = 10_000_000_000L;
+        for (String mode : List.of("upload", "download")) {
+            Process client = TestProcesses.launch(TestClientMain.class, List.of("-Xmx256m"), mode,
+                    base + (mode.equals("upload") ? ".count" : ".generate"), Long.toString(size));
+            try {
+                TestProcesses.Result result = TestProcesses.await(client, 240);
+                assertEquals(0, result.exitCode(), result.output());
+                assertTrue(result.output().startsWith("OK " + size), result.output());
+            } finally {
+                TestProcesses.kill(client);
+            }
+        }
+    }
+}

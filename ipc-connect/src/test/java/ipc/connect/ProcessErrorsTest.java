@@ -1,0 +1,176 @@
+package ipc.connect;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Each failure a caller can meet, against a real server process (one per test). */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class ProcessErrorsTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private final IpcChannelFactory factory = new IpcChannelFactory();
+    private String base;
+    private Process server;
+
+    @BeforeEach
+    void startServer() throws Exception {
+        base = TestProcesses.uniqueChannel("errors");
+        server = TestProcesses.startServer(base);
+    }
+
+    @AfterEach
+    void stopServer() throws Exception {
+        try {
+            if (server.isAlive()) {
+                assertEquals(0, TestProcesses.stop(server));
+            }
+        } finally {
+            TestProcesses.kill(server);
+        }
+        assertTrue(ChannelFiles.of(factory, base).isEmpty(), () -> "files left: " + ChannelFiles.of(factory, base));
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void noServerListeningFailsWithConnectExceptionNamingTheChannel() {
+        String channel = base + ".nobody";
+        try (IpcClient client = new IpcClient(factory, channel)) {
+            IpcConnectException e = assertThrows(IpcConnectException.class,
+                    () -> client.send(IpcData.empty(), Duration.ofMinutes(5)));
+            assertTrue(e.getMessage().contains("'" + channel + "'"), e.getMessage());
+            assertTrue(e.getMessage().contains("no server is listening"), e.getMessage());
+        }
+    }
+
+    @Test
+    void timeoutThenTheLateResponseDoesNotLeakIntoTheNextCall() throws Exception {
+        try (IpcClient client = new IpcClient(factory, base + ".slow")) {
+            IpcTimeoutException e = assertThrows(IpcTimeoutException.class,
+                    () -> client.send(IpcData.of(utf8("1500")), Duration.ofMillis(200)));
+            assertTrue(e.getMessage().contains("'" + base + ".slow'") && e.getMessage().contains("200 ms"),
+                    e.getMessage());
+            // the first request's "late" answer arrives while this one waits; it must not be taken for this one's
+            assertArrayEquals(utf8("late"), client.sendAndReceive(utf8("1700"), TIMEOUT));
+            assertArrayEquals(utf8("late"), client.sendAndReceive(utf8("0"), TIMEOUT));
+        }
+        try (IpcClient client = new IpcClient(factory, base + ".bytes")) {
+            assertArrayEquals(utf8("after"), client.sendAndReceive(utf8("after"), TIMEOUT));
+        }
+    }
+
+    @Test
+    void handlerExceptionArrivesAsRemoteExceptionWithClassAndMessage() throws Exception {
+        try (IpcClient client = new IpcClient(factory, base + ".fail")) {
+            IpcRemoteException e = assertThrows(IpcRemoteException.class,
+                    () -> client.send(IpcData.of(utf8("bad input")), TIMEOUT));
+            assertEquals(IllegalArgumentException.class.getName(), e.remoteClassName());
+            assertEquals("refused: bad input", e.remoteMessage());
+            assertTrue(e.getMessage().contains("'" + base + ".fail'"), e.getMessage());
+            // the connection stays usable
+            assertThrows(IpcRemoteException.class, () -> client.send(IpcData.of(utf8("again")), TIMEOUT));
+        }
+    }
+
+    @Test
+    void closingTheResponseEarlyLeavesTheClientUsable() throws Exception {
+        try (IpcClient client = new IpcClient(factory, base + ".generate")) {
+            for (int i = 0; i < 5; i++) {
+                try (InputStream response = client.send(IpcData.of(utf8(Long.toString(200L << 20))), TIMEOUT)) {
+                    byte[] start = response.readNBytes(1000);
+                    assertArrayEquals(Pattern.bytes(0, 1000), start);
+                }
+                try (InputStream response = client.send(IpcData.of(utf8("12345")), TIMEOUT)) {
+                    assertEquals(12345, Pattern.verify(response, new byte[4096]));
+                }
+            }
+        }
+    }
+
+    @Test
+    void handlerClosingTheRequestEarlyDiscardsTheRest() throws Exception {
+        try (IpcClient client = new IpcClient(factory, base + ".early")) {
+            for (long size : new long[] {5, 10, 11, 50L << 20}) {
+                try (InputStream response = client.send(Pattern.stream(size), TIMEOUT)) {
+                    assertArrayEquals(utf8("early"), response.readAllBytes(), "request of " + size);
+                }
+            }
+        }
+    }
+
+    @Test
+    void serverClosingFailsThePendingCallWithClosedException() throws Exception {
+        try (IpcClient client = new IpcClient(factory, base + ".slow")) {
+            assertArrayEquals(utf8("late"), client.sendAndReceive(utf8("0"), TIMEOUT));
+            CompletableFuture<byte[]> pending = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return client.sendAndReceive(utf8("60000"), Duration.ofMinutes(2));
+                } catch (Exception e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            Thread.sleep(300); // let the request reach the handler; the assertion below does not depend on it
+            assertEquals(0, TestProcesses.stop(server));
+            ExecutionException e = assertThrows(ExecutionException.class, () -> pending.get(30, TimeUnit.SECONDS));
+            assertInstanceOf(IpcClosedException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("'" + base + ".slow'"), e.getCause().getMessage());
+            // nothing listens any more: the next call says so
+            assertThrows(IpcConnectException.class, () -> client.send(IpcData.empty(), TIMEOUT));
+        }
+    }
+
+    @Test
+    void twoClientsConnectOneClosesTheServerSeesOne() throws Exception {
+        try (IpcClient counter = new IpcClient(factory, base + ".connections");
+             IpcClient first = new IpcClient(factory, base + ".echo")) {
+            try (IpcClient second = new IpcClient(factory, base + ".echo")) {
+                assertArrayEquals(utf8("a"), first.sendAndReceive(utf8("a"), TIMEOUT));
+                assertArrayEquals(utf8("b"), second.sendAndReceive(utf8("b"), TIMEOUT));
+                assertEquals("2", new String(counter.sendAndReceive(new byte[0], TIMEOUT), StandardCharsets.UTF_8));
+            }
+            // the server notices the close asynchronously: poll, bounded
+            String seen = "";
+            for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); System.nanoTime() < deadline; ) {
+                seen = new String(counter.sendAndReceive(new byte[0], TIMEOUT), StandardCharsets.UTF_8);
+                if (seen.equals("1")) {
+                    break;
+                }
+                Thread.sleep(20);
+            }
+            assertEquals("1", seen);
+            assertArrayEquals(utf8("c"), first.sendAndReceive(utf8("c"), TIMEOUT));
+        }
+    }
+
+    @Test
+    void idleServerAndClientUseAlmostNoCpu() throws Exception {
+        try (IpcClient client = new IpcClient(factory, base + ".bytes")) {
+            assertArrayEquals(utf8("x"), client.sendAndReceive(utf8("x"), TIMEOUT));
+            Thread.sleep(500); // both sides go past their spin phase
+            long serverBefore = ProcCpu.ofProcess(server.pid());
+            long clientBefore = ProcCpu.ofThreadsNamed("ipc-connect-client-");
+            Thread.sleep(3000);
+            long serverUsed = ProcCpu.ofProcess(server.pid()) - serverBefore;
+            long clientUsed = ProcCpu.ofThreadsNamed("ipc-connect-client-") - clientBefore;
+            // a busy-polling thread would use ~3000 ms here; sleeping pollers wake 10 times a second
+            assertTrue(serverUsed < 150, "server process used " + serverUsed + " ms of CPU in 3 s idle");
+            assertTrue(clientUsed < 100, "client reader used " + clientUsed + " ms of CPU in 3 s idle");
+            assertArrayEquals(utf8("y"), client.sendAndReceive(utf8("y"), TIMEOUT));
+        }
+    }
+}

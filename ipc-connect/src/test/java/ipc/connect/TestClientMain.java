@@ -1,0 +1,67 @@
+package ipc.connect;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+
+/**
+ * A client process for the tests; prints one result line and exits 0, or prints the failure and exits 1.
+ * <ul>
+ *   <li>{@code echo <channel> <count>}: {@code count} distinct requests, each echo checked; prints {@code OK <count>};</li>
+ *   <li>{@code upload <countChannel> <bytes>}: streams that many pattern bytes, checks the server's length and CRC;
+ *       prints {@code OK <bytes>};</li>
+ *   <li>{@code download <generateChannel> <bytes>}: asks for that many pattern bytes, checks each; prints
+ *       {@code OK <bytes>}.</li>
+ * </ul>
+ */
+public final class TestClientMain {
+    public static void main(String[] args) {
+        try (IpcClient client = new IpcClient(new IpcChannelFactory(), args[1])) {
+            Duration timeout = Duration.ofSeconds(30);
+            switch (args[0]) {
+                case "echo" -> {
+                    int count = Integer.parseInt(args[2]);
+                    for (int i = 0; i < count; i++) {
+                        byte[] request = ("pid " + ProcessHandle.current().pid() + " request " + i)
+                                .getBytes(StandardCharsets.UTF_8);
+                        byte[] response = client.sendAndReceive(request, timeout);
+                        if (!Arrays.equals(request, response)) {
+                            throw new AssertionError("request " + i + ": echo differs: "
+                                    + new String(response, StandardCharsets.UTF_8));
+                        }
+                    }
+                    System.out.println("OK " + count);
+                }
+                case "upload" -> {
+                    long bytes = Long.parseLong(args[2]);
+                    String expected = bytes + " " + Pattern.crc(bytes);
+                    try (InputStream response = client.send(new IpcDataStream(Pattern.stream(bytes)), timeout)) {
+                        String answer = new String(response.readAllBytes(), StandardCharsets.UTF_8);
+                        if (!answer.equals(expected)) {
+                            throw new AssertionError("server counted '" + answer + "', expected '" + expected + "'");
+                        }
+                    }
+                    System.out.println("OK " + bytes + " heapMax " + Runtime.getRuntime().maxMemory());
+                }
+                case "download" -> {
+                    long bytes = Long.parseLong(args[2]);
+                    try (InputStream response = client.send(
+                            new IpcDataBytes(Long.toString(bytes).getBytes(StandardCharsets.UTF_8)), timeout)) {
+                        long received = Pattern.verify(response, new byte[256 * 1024]);
+                        if (received != bytes) {
+                            throw new AssertionError("received " + received + " bytes, expected " + bytes);
+                        }
+                    }
+                    System.out.println("OK " + bytes + " heapMax " + Runtime.getRuntime().maxMemory());
+                }
+                default -> throw new IllegalArgumentException("unknown mode " + args[0]);
+            }
+        } catch (Throwable t) {
+            System.out.println("FAILED " + t);
+            t.printStackTrace(System.out);
+            System.exit(1);
+        }
+        System.exit(0);
+    }
+}
