@@ -45,6 +45,16 @@ public final class ServerChannel implements AutoCloseable {
     private static final long LIVENESS_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** Channels listened on by this JVM: a second listen must fail without touching the first one's lock file. */
     private static final Set<Path> LISTENING = ConcurrentHashMap.newKeySet();
+    /** Channels open in this JVM, whose files a normal JVM exit (SIGTERM, System.exit) must not leave behind. */
+    private static final Set<ServerChannel> OPEN = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("ipc-connect-shutdown").unstarted(() -> {
+            for (ServerChannel channel : OPEN) {
+                channel.deleteFiles();
+            }
+        }));
+    }
 
     private final String name;
     private final ChannelSettings settings;
@@ -102,6 +112,7 @@ public final class ServerChannel implements AutoCloseable {
             ServerChannel channel = new ServerChannel(name, settings, directory, lockPath, lockChannel, lock, file,
                     onRequest);
             channel.writeHeader();
+            OPEN.add(channel);
             channel.dispatcher.start();
             LOG.log(Level.DEBUG, () -> "channel '" + name + "': listening, pid " + ProcessIdentity.current().pid());
             return channel;
@@ -319,8 +330,8 @@ public final class ServerChannel implements AutoCloseable {
                 interrupted = true;
             }
         }
-        SharedDirectory.deleteQuietly(directory.channelFile(name));
-        SharedDirectory.deleteQuietly(lockPath);
+        deleteFiles();
+        OPEN.remove(this);
         try {
             lock.release();
         } catch (IOException ignored) {
@@ -329,11 +340,29 @@ public final class ServerChannel implements AutoCloseable {
         closeQuietly(lockChannel);
         file.close();
         LISTENING.remove(lockPath);
-        directory.deleteIfEmpty();
         LOG.log(Level.DEBUG, () -> "channel '" + name + "': closed");
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Deletes this channel's files (its clients see it closed, or its pid gone, and stop). */
+    private void deleteFiles() {
+        try {
+            setIntRelease(header, ChannelDescriptor.STATE_OFFSET, ChannelDescriptor.STATE_CLOSED);
+        } catch (IllegalStateException ignored) {
+            // unmapped already
+        }
+        SharedDirectory.deleteQuietly(directory.channelFile(name));
+        try {
+            for (Path connection : directory.connectionFiles(name)) {
+                SharedDirectory.deleteQuietly(connection);
+            }
+        } catch (IOException ignored) {
+            // best effort
+        }
+        SharedDirectory.deleteQuietly(lockPath);
+        directory.deleteIfEmpty();
     }
 
     private static void closeQuietly(FileChannel channel) {
