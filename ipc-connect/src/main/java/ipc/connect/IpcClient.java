@@ -20,8 +20,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * }
  * }</pre>
  *
- * <p>The client connects on the first {@code send} and again on the first {@code send} after its connection was
- * lost (server restarted). It is thread-safe: many threads may {@code send} at once over the one connection.
+ * <p>The client connects on the first {@code send}. Once its server is gone, every {@code send} tries to connect
+ * again (so a restarted server is found by itself) and, while none listens, fails with {@link IpcClosedException}. It is thread-safe: many threads may {@code send} at once over the one connection.
  *
  * <p>{@link #close()} fails pending calls with {@link IpcClosedException}, disconnects and deletes the connection's
  * file. It is idempotent.
@@ -32,6 +32,8 @@ public final class IpcClient implements AutoCloseable {
     private final ReentrantLock connectLock = new ReentrantLock();
     private volatile ClientConnection connection;
     private volatile boolean closed;
+    /** Why the last connection was lost, until a new one is made (guarded by connectLock). */
+    private String lost;
 
     /**
      * @throws IllegalArgumentException if {@code channelName} is not a valid channel name
@@ -52,10 +54,12 @@ public final class IpcClient implements AutoCloseable {
      *
      * @param timeout longest wait for the response to begin (counted from this call, connecting included), and for
      *     each later chunk of it
-     * @throws IpcConnectException if no server listens on the channel (fast, not after the timeout)
+     * @throws IpcConnectException if no server listens on the channel and this client never had one (fast, not
+     *     after the timeout)
      * @throws IpcTimeoutException if the response did not begin in time
      * @throws IpcRemoteException if the server's handler threw
-     * @throws IpcClosedException if the server closed or died, or this client was closed
+     * @throws IpcClosedException if the server closed or died (also on later calls while no server is back), or this
+     *     client was closed
      * @throws IpcException for other failures, such as settings that differ from the server's
      */
     public InputStream send(IpcData data, Duration timeout) throws IOException {
@@ -105,11 +109,24 @@ public final class IpcClient implements AutoCloseable {
                 return current;
             }
             if (current != null) {
+                lost = current.lossDescription();
                 current.close(); // lost: release its file before connecting again
             }
             connection = null;
-            current = ClientConnection.connect(channelName, factory.settings(), timeoutNanos);
+            try {
+                current = ClientConnection.connect(channelName, factory.settings(), timeoutNanos);
+            } catch (IpcConnectException e) {
+                if (lost != null) {
+                    // this client had a server: report that it is gone, and why reconnecting failed
+                    IpcClosedException closed = new IpcClosedException(lost + "; reconnecting failed: "
+                            + e.getMessage());
+                    closed.initCause(e);
+                    throw closed;
+                }
+                throw e;
+            }
             connection = current;
+            lost = null;
             return current;
         } finally {
             connectLock.unlock();

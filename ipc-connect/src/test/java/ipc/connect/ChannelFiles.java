@@ -12,6 +12,11 @@ final class ChannelFiles {
     private ChannelFiles() {
     }
 
+    /** The connection files of channel {@code channel}. */
+    static List<Path> connections(IpcChannelFactory factory, String channel) {
+        return of(factory, channel).stream().filter(p -> p.getFileName().toString().endsWith(".conn")).toList();
+    }
+
     static List<Path> of(IpcChannelFactory factory, String base) {
         try (Stream<Path> files = Files.list(factory.directory())) {
             return files.filter(p -> p.getFileName().toString().startsWith(base + ".")).toList();

@@ -129,8 +129,10 @@ class ProcessErrorsTest {
             ExecutionException e = assertThrows(ExecutionException.class, () -> pending.get(30, TimeUnit.SECONDS));
             assertInstanceOf(IpcClosedException.class, e.getCause());
             assertTrue(e.getCause().getMessage().contains("'" + base + ".slow'"), e.getCause().getMessage());
-            // nothing listens any more: the next call says so
-            assertThrows(IpcConnectException.class, () -> client.send(IpcData.empty(), TIMEOUT));
+            // nothing listens any more: the next call says the server is gone, with the failed reconnect as cause
+            IpcClosedException next = assertThrows(IpcClosedException.class,
+                    () -> client.send(IpcData.empty(), TIMEOUT));
+            assertInstanceOf(IpcConnectException.class, next.getCause());
         }
     }
 

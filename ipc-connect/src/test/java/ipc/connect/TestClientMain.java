@@ -55,6 +55,34 @@ public final class TestClientMain {
                     }
                     System.out.println("OK " + bytes + " heapMax " + Runtime.getRuntime().maxMemory());
                 }
+                case "upload-forever" -> {
+                    // prints READY once a first megabyte is out, then streams until killed
+                    InputStream endless = new InputStream() {
+                        private long sent;
+
+                        @Override
+                        public int read() {
+                            return 0;
+                        }
+
+                        @Override
+                        public int read(byte[] b, int off, int len) {
+                            if (sent < (1 << 20) && sent + len >= (1 << 20)) {
+                                System.out.println("READY");
+                                System.out.flush();
+                            }
+                            sent += len;
+                            return len;
+                        }
+                    };
+                    client.send(new IpcDataStream(endless), Duration.ofDays(1)).readAllBytes();
+                    System.out.println("unexpected end");
+                }
+                case "slow-request" -> {
+                    System.out.println("READY");
+                    System.out.flush();
+                    client.sendAndReceive("600000".getBytes(StandardCharsets.UTF_8), Duration.ofDays(1));
+                }
                 default -> throw new IllegalArgumentException("unknown mode " + args[0]);
             }
         } catch (Throwable t) {

@@ -18,10 +18,13 @@ import java.util.zip.CRC32C;
  *   <li>{@code fail}: throws {@code IllegalArgumentException("refused: <request>")};</li>
  *   <li>{@code slow}: the request is a delay in ms; sleeps, then answers {@code "late"};</li>
  *   <li>{@code early}: reads at most 10 bytes, closes the request, answers {@code "early"};</li>
- *   <li>{@code connections}: answers the number of open connections on the {@code echo} channel.</li>
+ *   <li>{@code connections}: the request names a behaviour (empty: {@code echo}); answers the number of open
+ *       connections on that channel;</li>
+ *   <li>{@code lastfailure}: answers the last exception a {@code count} handler met reading its request.</li>
  * </ul>
  */
 public final class TestServerMain {
+    private static volatile String lastFailure = "";
     public static void main(String[] args) throws Exception {
         String base = args[0];
         IpcChannelFactory factory = args.length > 1
@@ -31,9 +34,17 @@ public final class TestServerMain {
             server.listen(base + ".echo", request -> new IpcDataStream(request));
             server.listen(base + ".bytes", request -> new IpcDataBytes(request.readAllBytes()));
             server.listen(base + ".count", request -> {
-                long[] result = countAndCrc(request);
+                long[] result;
+                try {
+                    result = countAndCrc(request);
+                } catch (IOException e) {
+                    lastFailure = e.getClass().getName() + ": " + e.getMessage();
+                    throw e;
+                }
                 return new IpcDataBytes((result[0] + " " + result[1]).getBytes(StandardCharsets.UTF_8));
             });
+            server.listen(base + ".lastfailure", request -> new IpcDataBytes(
+                    lastFailure.getBytes(StandardCharsets.UTF_8)));
             server.listen(base + ".generate", request -> {
                 long length = Long.parseLong(new String(request.readAllBytes(), StandardCharsets.UTF_8).trim());
                 return new IpcDataStream(Pattern.stream(length));
@@ -52,8 +63,11 @@ public final class TestServerMain {
                 request.close();
                 return new IpcDataBytes("early".getBytes(StandardCharsets.UTF_8));
             });
-            server.listen(base + ".connections", request -> new IpcDataBytes(
-                    Integer.toString(server.connectionCount(base + ".echo")).getBytes(StandardCharsets.UTF_8)));
+            server.listen(base + ".connections", request -> {
+                String of = new String(request.readAllBytes(), StandardCharsets.UTF_8);
+                return new IpcDataBytes(Integer.toString(server.connectionCount(base + "." + (of.isEmpty() ? "echo" : of)))
+                        .getBytes(StandardCharsets.UTF_8));
+            });
             System.out.println("READY");
             System.out.flush();
             CountDownLatch stdinClosed = new CountDownLatch(1);

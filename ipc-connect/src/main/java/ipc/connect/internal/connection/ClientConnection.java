@@ -186,8 +186,10 @@ public final class ClientConnection implements AutoCloseable {
                     + ") is closing");
         }
         if (!server.isAlive()) {
+            boolean reclaimed = ServerChannel.reclaimIfStale(name, settings.sharedDirectory());
             throw new IpcConnectException("channel '" + name + "': no server is listening; the channel file "
-                    + path + " was left by pid " + server.pid() + ", which is gone");
+                    + path + " was left by pid " + server.pid() + ", which is gone"
+                    + (reclaimed ? " (stale files removed)" : ""));
         }
         return server;
     }
@@ -272,6 +274,12 @@ public final class ClientConnection implements AutoCloseable {
 
     FrameWriter requests() {
         return requests;
+    }
+
+    /** Why this connection is unusable (the message of its failure), or {@code null} if it is usable. */
+    public String lossDescription() {
+        IOException cause = failure;
+        return cause != null ? cause.getMessage() : closed.get() ? description + ": closed" : null;
     }
 
     /** Whether new exchanges can start on this connection. */

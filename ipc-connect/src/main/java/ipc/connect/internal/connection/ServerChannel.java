@@ -16,7 +16,6 @@ import ipc.connect.internal.signal.SignalWaiter;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -127,6 +126,8 @@ public final class ServerChannel implements AutoCloseable {
         }
     }
 
+    // POSIX record locks belong to the process and vanish when it closes ANY descriptor of the file: so nothing in
+    // this process may open and close a lock file it holds. The checks below use stat() on the path only.
     private static FileLock lockExclusively(String name, SharedDirectory directory, Path lockPath)
             throws IOException {
         for (int attempt = 1; ; attempt++) {
@@ -141,17 +142,16 @@ public final class ServerChannel implements AutoCloseable {
                 }
                 throw e;
             }
+            Object openedKey = fileKey(lockPath);
             FileLock lock = channel.tryLock();
             if (lock == null) {
                 closeQuietly(channel);
                 throw new IpcException("channel '" + name + "': another server is listening on it"
                         + ownerDescription(directory.channelFile(name)));
             }
-            // The previous owner may have deleted the lock file after we opened it: then we locked an orphan.
-            // Mark our file and check that the path still leads to it.
-            long mark = ThreadLocalRandom.current().nextLong();
-            channel.write(ByteBuffer.allocate(8).putLong(0, mark), 0);
-            if (marked(lockPath, mark)) {
+            // The previous owner may have deleted the lock file between our open and our lock: then we locked an
+            // orphan, and the path leads to another file (or none).
+            if (openedKey != null && openedKey.equals(fileKey(lockPath))) {
                 return lock;
             }
             closeQuietly(channel);
@@ -162,15 +162,11 @@ public final class ServerChannel implements AutoCloseable {
         }
     }
 
-    private static boolean marked(Path lockPath, long mark) {
-        try (FileChannel check = FileChannel.open(lockPath, StandardOpenOption.READ)) {
-            ByteBuffer buffer = ByteBuffer.allocate(8);
-            while (buffer.hasRemaining() && check.read(buffer, buffer.position()) > 0) {
-                // fill
-            }
-            return !buffer.hasRemaining() && buffer.getLong(0) == mark;
+    private static Object fileKey(Path path) {
+        try {
+            return Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
         } catch (IOException e) {
-            return false;
+            return null;
         }
     }
 
@@ -183,6 +179,38 @@ public final class ServerChannel implements AutoCloseable {
             // no details then
         }
         return "";
+    }
+
+    /**
+     * Deletes the files of a channel whose server died, if no server holds the channel's lock now. Called by a
+     * client that found a channel file naming a dead process.
+     *
+     * @return whether stale files were removed
+     */
+    static boolean reclaimIfStale(String name, SharedDirectory directory) {
+        Path lockPath = directory.lockFile(name);
+        if (LISTENING.contains(lockPath)) {
+            return false; // a server of this JVM is (re)starting on it: its lock must not be touched
+        }
+        try (FileChannel channel = FileChannel.open(lockPath, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                return false; // a live server holds it (perhaps a new one)
+            }
+            try {
+                reclaimStaleFiles(name, directory);
+                SharedDirectory.deleteQuietly(lockPath);
+            } finally {
+                lock.release();
+            }
+        } catch (NoSuchFileException e) {
+            // no lock file: only a dead server's channel file can be left
+            SharedDirectory.deleteQuietly(directory.channelFile(name));
+        } catch (IOException | java.nio.channels.OverlappingFileLockException e) {
+            return false;
+        }
+        directory.deleteIfEmpty();
+        return true;
     }
 
     /** We hold the lock: whatever files of this channel exist belong to a server that died. */
