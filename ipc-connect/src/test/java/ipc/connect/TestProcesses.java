@@ -26,6 +26,12 @@ final class TestProcesses {
 
     /** Starts {@code main} with {@code args} and waits (at most 30 s) for it to print {@code READY}. */
     static Process start(Class<?> main, List<String> jvmOptions, String... args) throws IOException {
+        return start(main, jvmOptions, ProcessBuilder.Redirect.INHERIT, args);
+    }
+
+    /** Like {@link #start(Class, List, String...)}, with the standard error sent to {@code errors}. */
+    static Process start(Class<?> main, List<String> jvmOptions, ProcessBuilder.Redirect errors, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow());
         command.add("--enable-native-access=ALL-UNNAMED");
@@ -34,7 +40,7 @@ final class TestProcesses {
         command.add(System.getProperty("java.class.path"));
         command.add(main.getName());
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process process = new ProcessBuilder(command).redirectError(errors).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8));
         CompletableFuture<String> ready = CompletableFuture.supplyAsync(() -> {

@@ -124,6 +124,10 @@ final class ServerConnection {
         } catch (RingCorruptedException | ProtocolException e) {
             close("protocol error: " + e.getMessage(), Level.WARNING);
             return 1;
+        } catch (RuntimeException e) {
+            // whatever a hostile or broken client wrote, it costs that client its connection, never the channel
+            close("unexpected failure reading its requests: " + e, Level.WARNING);
+            return 1;
         }
         if (work > 0) {
             clientDoorbell.signal(); // the client's writer may wait for room

@@ -1,0 +1,133 @@
+package ipc.connect.internal.ring;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ipc.connect.internal.memory.SharedAccess;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+/** The ring alone, in one process: records in order across wrap-around, and garbage never escapes its bounds. */
+class OneToOneRingTest {
+    private static final int CAPACITY = 4096;
+
+    private static MemorySegment newRingMemory() {
+        return Arena.ofAuto().allocate(RingDescriptor.ringLength(CAPACITY), 128);
+    }
+
+    @Test
+    void recordsArriveInOrderAcrossManyWrapArounds() {
+        MemorySegment memory = newRingMemory();
+        OneToOneRing producer = new OneToOneRing(memory, 0, CAPACITY);
+        OneToOneRing consumer = new OneToOneRing(memory, 0, CAPACITY);
+        List<Integer> seen = new ArrayList<>();
+        int next = 0;
+        while (next < 5000) {
+            int length = next % (producer.maxPayloadLength() + 1);
+            long at = producer.tryClaim(1 + next % 7, length);
+            if (at >= 0) {
+                memory.asSlice(at, length).fill((byte) next);
+                producer.commit();
+                next++;
+            } else {
+                consumer.read((type, buffer, offset, len) -> {
+                    int index = seen.size();
+                    assertEquals(1 + index % 7, type);
+                    assertEquals(index % (producer.maxPayloadLength() + 1), len);
+                    for (int i = 0; i < len; i++) {
+                        assertEquals((byte) index, buffer.get(ValueLayout.JAVA_BYTE, offset + i));
+                    }
+                    seen.add(index);
+                    return true;
+                }, Integer.MAX_VALUE);
+            }
+        }
+        consumer.read((type, buffer, offset, len) -> seen.add(seen.size()), Integer.MAX_VALUE);
+        assertEquals(5000, seen.size());
+    }
+
+    @Test
+    void aLeftRecordStaysForTheNextRead() {
+        MemorySegment memory = newRingMemory();
+        OneToOneRing producer = new OneToOneRing(memory, 0, CAPACITY);
+        OneToOneRing consumer = new OneToOneRing(memory, 0, CAPACITY);
+        for (int i = 1; i <= 3; i++) {
+            long at = producer.tryClaim(i, 1);
+            memory.set(ValueLayout.JAVA_BYTE, at, (byte) i);
+            producer.commit();
+        }
+        assertEquals(1, consumer.read((type, buffer, offset, len) -> type == 1, 10));
+        List<Integer> rest = new ArrayList<>();
+        assertEquals(2, consumer.read((type, buffer, offset, len) -> rest.add(type), 10));
+        assertEquals(List.of(2, 3), rest);
+        assertArrayEquals(new int[] {0}, new int[] {consumer.read((t, b, o, l) -> true, 10)});
+    }
+
+    @Provide
+    Arbitrary<byte[]> garbage() {
+        return Arbitraries.bytes().array(byte[].class).ofMinSize(0).ofMaxSize(512);
+    }
+
+    /**
+     * A hostile producer: random tail, random bytes at random places of the data area. The consumer either hands
+     * out records inside the data area or throws {@link RingCorruptedException}; nothing else, and it stops.
+     */
+    @Property(tries = 3000)
+    void garbageFromTheProducerIsContained(@ForAll("garbage") byte[] bytes, @ForAll @IntRange(min = 0, max = 4095) int at,
+                                           @ForAll long tail, @ForAll @IntRange(min = 0, max = 3) int shape) {
+        MemorySegment memory = newRingMemory();
+        long dataStart = RingDescriptor.HEADER_LENGTH;
+        int n = Math.min(bytes.length, CAPACITY - at);
+        MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, dataStart + at, n);
+        long published = switch (shape) {
+            case 0 -> tail;                                 // anything
+            case 1 -> Math.floorMod(tail, CAPACITY + 1L);   // plausible
+            case 2 -> Math.floorMod(tail, CAPACITY / 8) * 8; // aligned and plausible
+            default -> -Math.abs(tail % 1000);               // behind the head
+        };
+        SharedAccess.setLongRelease(memory, RingDescriptor.TAIL_POSITION_OFFSET, published);
+        try {
+            OneToOneRing consumer = new OneToOneRing(memory, 0, CAPACITY);
+            consumer.read((type, buffer, offset, length) -> {
+                assertTrue(type > 0, "type " + type);
+                assertTrue(offset >= dataStart && length >= 0 && offset + length <= dataStart + CAPACITY,
+                        "record [" + offset + ", +" + length + ") outside the data area");
+                return true;
+            }, Integer.MAX_VALUE);
+        } catch (RingCorruptedException expected) {
+            // contained
+        }
+    }
+
+    /** A hostile consumer: random head. The producer claims inside the data area or throws; nothing else. */
+    @Property(tries = 2000)
+    void garbageFromTheConsumerIsContained(@ForAll long head, @ForAll @IntRange(min = 0, max = 600) int length) {
+        MemorySegment memory = newRingMemory();
+        OneToOneRing producer = new OneToOneRing(memory, 0, CAPACITY);
+        SharedAccess.setLongRelease(memory, RingDescriptor.HEAD_POSITION_OFFSET, head);
+        for (int i = 0; i < 20; i++) {
+            try {
+                int claimed = Math.min(length, producer.maxPayloadLength());
+                long at = producer.tryClaim(1, claimed);
+                if (at >= 0) {
+                    assertTrue(at >= RingDescriptor.HEADER_LENGTH + RecordDescriptor.HEADER_LENGTH
+                                    && at + claimed <= RingDescriptor.ringLength(CAPACITY), "claim at " + at);
+                    producer.commit();
+                }
+            } catch (RingCorruptedException expected) {
+                return;
+            }
+        }
+    }
+}
