@@ -32,7 +32,8 @@ public final class IpcChannelFactory {
     private IpcChannelFactory(Builder builder) {
         this.settings = new ChannelSettings(
                 builder.directory != null ? builder.directory : SharedDirectory.defaultDirectory(),
-                builder.ringCapacity, builder.maxConnections, builder.spinCount, builder.yieldCount);
+                builder.ringCapacity, builder.maxConnections, builder.spinCount, builder.yieldCount,
+                builder.shareWithGroup, builder.maxRequestBytes);
     }
 
     public static Builder builder() {
@@ -54,6 +55,16 @@ public final class IpcChannelFactory {
         return settings.maxConnections();
     }
 
+    /** Whether channel files are shared with the owner's group (0660) rather than owner-only (0600). */
+    public boolean shareWithGroup() {
+        return settings.groupAccess();
+    }
+
+    /** Largest request body a server built with this factory accepts. */
+    public long maxRequestBytes() {
+        return settings.maxRequestBytes();
+    }
+
     ChannelSettings settings() {
         return settings;
     }
@@ -61,7 +72,9 @@ public final class IpcChannelFactory {
     @Override
     public String toString() {
         return "IpcChannelFactory[directory=" + settings.directory() + ", ringCapacity=" + settings.ringCapacity()
-                + ", maxConnections=" + settings.maxConnections() + "]";
+                + ", maxConnections=" + settings.maxConnections() + ", shareWithGroup=" + settings.groupAccess()
+                + (settings.maxRequestBytes() == Long.MAX_VALUE ? "" : ", maxRequestBytes=" + settings.maxRequestBytes())
+                + "]";
     }
 
     /** Builds an {@link IpcChannelFactory}; every setting has a default. */
@@ -71,6 +84,8 @@ public final class IpcChannelFactory {
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
         private int spinCount = 20_000;
         private int yieldCount = 50;
+        private boolean shareWithGroup;
+        private long maxRequestBytes = Long.MAX_VALUE;
 
         private Builder() {
         }
@@ -104,6 +119,25 @@ public final class IpcChannelFactory {
         public Builder idleSpin(int spins, int yields) {
             this.spinCount = spins;
             this.yieldCount = yields;
+            return this;
+        }
+
+        /**
+         * Lets processes of the owner's group (not only the owner) use the channels: folder 0770 and files 0660
+         * instead of 0700 and 0600. Nothing is ever accessible to other users. Default {@code false}.
+         */
+        public Builder shareWithGroup(boolean shareWithGroup) {
+            this.shareWithGroup = shareWithGroup;
+            return this;
+        }
+
+        /**
+         * Largest request body a server accepts; a larger request is refused (the client's call fails with an
+         * {@link IpcRemoteException} naming the limit, the handler's request stream with an {@link IpcException}).
+         * Default: no limit.
+         */
+        public Builder maxRequestBytes(long maxRequestBytes) {
+            this.maxRequestBytes = maxRequestBytes;
             return this;
         }
 

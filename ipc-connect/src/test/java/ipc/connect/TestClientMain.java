@@ -17,7 +17,9 @@ import java.util.Arrays;
  */
 public final class TestClientMain {
     public static void main(String[] args) {
-        try (IpcClient client = new IpcClient(new IpcChannelFactory(), args[1])) {
+        IpcChannelFactory factory = System.getProperty("dir") == null ? new IpcChannelFactory()
+                : IpcChannelFactory.builder().directory(java.nio.file.Path.of(System.getProperty("dir"))).build();
+        try (IpcClient client = new IpcClient(factory, args[1])) {
             Duration timeout = Duration.ofSeconds(30);
             switch (args[0]) {
                 case "echo" -> {
@@ -82,6 +84,14 @@ public final class TestClientMain {
                     System.out.println("READY");
                     System.out.flush();
                     client.sendAndReceive("600000".getBytes(StandardCharsets.UTF_8), Duration.ofDays(1));
+                }
+                case "expect-connect-failure" -> {
+                    try {
+                        client.send(IpcData.empty(), timeout);
+                        System.out.println("UNEXPECTED: connected");
+                    } catch (IpcConnectException e) {
+                        System.out.println("CONNECT FAILED " + e.getMessage());
+                    }
                 }
                 default -> throw new IllegalArgumentException("unknown mode " + args[0]);
             }

@@ -14,8 +14,11 @@ import java.util.Objects;
  * @param maxConnections most connections a server accepts on one channel
  * @param spinCount idle polls a poller spins before yielding
  * @param yieldCount idle polls a poller yields before sleeping in the kernel
+ * @param groupAccess whether files are created for the owner's group too (0660) rather than the owner only (0600)
+ * @param maxRequestBytes largest request body a server accepts
  */
-public record ChannelSettings(Path directory, int ringCapacity, int maxConnections, int spinCount, int yieldCount) {
+public record ChannelSettings(Path directory, int ringCapacity, int maxConnections, int spinCount, int yieldCount,
+                              boolean groupAccess, long maxRequestBytes) {
     public ChannelSettings {
         Objects.requireNonNull(directory, "directory");
         RingDescriptor.checkCapacity(ringCapacity);
@@ -29,6 +32,9 @@ public record ChannelSettings(Path directory, int ringCapacity, int maxConnectio
         if (yieldCount < 0) {
             throw new IllegalArgumentException("yieldCount < 0: " + yieldCount);
         }
+        if (maxRequestBytes < 0) {
+            throw new IllegalArgumentException("maxRequestBytes < 0: " + maxRequestBytes);
+        }
     }
 
     /** Largest chunk one frame carries. */
@@ -37,6 +43,6 @@ public record ChannelSettings(Path directory, int ringCapacity, int maxConnectio
     }
 
     public SharedDirectory sharedDirectory() {
-        return new SharedDirectory(directory);
+        return new SharedDirectory(directory, groupAccess);
     }
 }

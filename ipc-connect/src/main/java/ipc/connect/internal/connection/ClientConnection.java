@@ -108,6 +108,10 @@ public final class ClientConnection implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new IpcConnectException("channel '" + name + "': no server is listening (no file " + channelPath
                     + ")");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new IpcConnectException("channel '" + name + "': permission denied on " + e.getFile()
+                    + ": the channel belongs to another user (channels are owner-only unless the server's factory"
+                    + " sets shareWithGroup and both users share its group)", e);
         }
         MappedFile connectionFile = null;
         long connectionId = 0;

@@ -135,7 +135,7 @@ public final class ServerChannel implements AutoCloseable {
             FileChannel channel;
             try {
                 channel = FileChannel.open(lockPath, EnumSet.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
-                        StandardOpenOption.WRITE), SharedDirectory.fileAttributes());
+                        StandardOpenOption.WRITE), directory.fileAttributes());
             } catch (NoSuchFileException e) {
                 if (attempt < 3) {
                     continue;
@@ -152,6 +152,7 @@ public final class ServerChannel implements AutoCloseable {
             // The previous owner may have deleted the lock file between our open and our lock: then we locked an
             // orphan, and the path leads to another file (or none).
             if (openedKey != null && openedKey.equals(fileKey(lockPath))) {
+                directory.applyFilePermissions(lockPath);
                 return lock;
             }
             closeQuietly(channel);

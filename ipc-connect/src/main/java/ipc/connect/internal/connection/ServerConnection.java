@@ -167,6 +167,12 @@ final class ServerConnection {
                 } else if (exchange.requestEnded()) {
                     return true;
                 }
+                if (!exchange.countRequestBytes(chunkLength, channel.settings().maxRequestBytes())) {
+                    if (kind == FrameDescriptor.REQUEST_END) {
+                        exchange.endRequest();
+                    }
+                    return true; // refused for its size: the rest is dropped
+                }
                 if (!exchange.requestStream().offer(buffer, chunkOffset, chunkLength)) {
                     return false; // the handler is behind: leave the frame in the ring
                 }

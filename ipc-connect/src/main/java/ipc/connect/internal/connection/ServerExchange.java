@@ -19,6 +19,8 @@ public final class ServerExchange {
     private volatile boolean cancelled;
     private volatile boolean requestEnded;
     private volatile boolean responded;
+    private long requestBytes; // dispatcher only
+    private boolean refused; // dispatcher only
 
     ServerExchange(ServerConnection connection, long requestId) {
         this.connection = connection;
@@ -68,6 +70,36 @@ public final class ServerExchange {
         }
     }
 
+    /**
+     * Dispatcher: adds a chunk to the request's size. Past {@code limit} the request is refused once: the handler's
+     * stream fails, the client gets an error response, and later chunks are dropped.
+     *
+     * @return whether the chunk is within the limit
+     */
+    boolean countRequestBytes(int chunk, long limit) {
+        if (refused) {
+            return false;
+        }
+        requestBytes += chunk;
+        if (requestBytes <= limit) {
+            return true;
+        }
+        refused = true;
+        ipc.connect.IpcException tooLarge = new ipc.connect.IpcException(description.get()
+                + ": request refused: larger than the server's limit of " + limit + " bytes");
+        request.fail(tooLarge);
+        // the dispatcher never blocks on a full response ring: the error goes out from its own thread
+        cancelled = true; // whatever the handler answers from now on is not sent
+        Thread.ofVirtual().name("ipc-connect-refuse-" + requestId).start(() -> {
+            try {
+                writeError(tooLarge);
+            } catch (IOException ignored) {
+                // the connection is gone
+            }
+        });
+        return false;
+    }
+
     void cancel() {
         cancelled = true;
         request.fail(new IpcClosedException(description.get() + ": cancelled by the client"));
@@ -106,9 +138,12 @@ public final class ServerExchange {
 
     /** Sends an error in place of (or in the middle of) the response. */
     public void respondError(Throwable failure) throws IOException {
-        if (cancelled) {
-            return;
+        if (!cancelled) {
+            writeError(failure);
         }
+    }
+
+    private void writeError(Throwable failure) throws IOException {
         byte[] chunk = FrameDescriptor.encodeError(failure.getClass().getName(), failure.getMessage(),
                 connection.responses().maxChunk());
         connection.responses().write(FrameDescriptor.ERROR, requestId, chunk, 0, chunk.length, 0, description);

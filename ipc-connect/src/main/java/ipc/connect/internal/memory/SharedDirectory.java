@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  * </pre>
  * The default folder is {@code /dev/shm/ipc-connect-<user>} where {@code /dev/shm} exists, else
  * {@code <java.io.tmpdir>/ipc-connect-<user>}. The folder is created owner-only (0700) and files owner-only (0600)
- * where the file system supports POSIX permissions. An empty folder is removed again by the last one out.
+ * where the file system supports POSIX permissions (0770/0660 when shared with the group); nothing is ever
+ * world-accessible. An empty folder is removed again by the last one out.
  */
 public final class SharedDirectory {
     /** Longest channel name, in UTF-8 bytes. */
@@ -38,9 +39,17 @@ public final class SharedDirectory {
     private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
 
     private final Path directory;
+    private final Set<PosixFilePermission> folderPermissions;
+    private final Set<PosixFilePermission> filePermissions;
 
-    public SharedDirectory(Path directory) {
+    /**
+     * @param groupAccess whether the owner's group may use the channels too (0770/0660) or only the owner
+     *     (0700/0600)
+     */
+    public SharedDirectory(Path directory, boolean groupAccess) {
         this.directory = directory.toAbsolutePath().normalize();
+        this.folderPermissions = PosixFilePermissions.fromString(groupAccess ? "rwxrwx---" : "rwx------");
+        this.filePermissions = PosixFilePermissions.fromString(groupAccess ? "rw-rw----" : "rw-------");
     }
 
     /** The default folder for the current user. */
@@ -124,14 +133,18 @@ public final class SharedDirectory {
         return files;
     }
 
-    /** Creates the folder (owner-only) if it is missing. */
+    /** Creates the folder (owner-only, or owner and group) if it is missing. */
     public void ensureExists() throws IOException {
         if (Files.isDirectory(directory)) {
             return;
         }
         if (POSIX) {
-            Files.createDirectories(directory,
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(folderPermissions));
+            try {
+                Files.setPosixFilePermissions(directory, folderPermissions); // the umask may have cut the mode
+            } catch (IOException ignored) {
+                // created by another user meanwhile: theirs to set
+            }
         } else {
             Files.createDirectories(directory);
         }
@@ -145,12 +158,21 @@ public final class SharedDirectory {
         for (int attempt = 1; ; attempt++) {
             ensureExists();
             try {
-                return MappedFile.create(file, size, fileAttributes());
+                MappedFile mapped = MappedFile.create(file, size, fileAttributes());
+                applyFilePermissions(file);
+                return mapped;
             } catch (NoSuchFileException e) {
                 if (attempt == 3) {
                     throw e;
                 }
             }
+        }
+    }
+
+    /** Sets a file of ours to the folder's file mode: the umask may have cut the mode it was created with. */
+    public void applyFilePermissions(Path file) throws IOException {
+        if (POSIX) {
+            Files.setPosixFilePermissions(file, filePermissions);
         }
     }
 
@@ -165,13 +187,12 @@ public final class SharedDirectory {
         }
     }
 
-    /** Permissions for new files: owner read/write only. */
-    public static FileAttribute<?>[] fileAttributes() {
+    /** Permissions for new files: owner (and group, if shared) read/write. */
+    public FileAttribute<?>[] fileAttributes() {
         if (!POSIX) {
             return new FileAttribute<?>[0];
         }
-        Set<PosixFilePermission> perms = PosixFilePermissions.fromString("rw-------");
-        return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(perms)};
+        return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(filePermissions)};
     }
 
     /** Deletes a file, ignoring a file already gone. */

@@ -1,0 +1,144 @@
+package ipc.connect;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** File modes, another user, and the server's limits. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class SecurityTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(20);
+
+    private static List<String> modes(Path directory) throws Exception {
+        List<String> modes = new ArrayList<>();
+        modes.add("folder " + PosixFilePermissions.toString(Files.getPosixFilePermissions(directory)));
+        try (var files = Files.list(directory)) {
+            for (Path file : files.toList()) {
+                String name = file.getFileName().toString();
+                modes.add(name.substring(name.lastIndexOf('.') + 1) + " "
+                        + PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+            }
+        }
+        modes.sort(null);
+        return modes;
+    }
+
+    private static List<String> modesWhileConnected(IpcChannelFactory factory) throws Exception {
+        String channel = TestProcesses.uniqueChannel("modes");
+        try (IpcServer server = new IpcServer(factory)) {
+            server.listen(channel, request -> IpcData.empty());
+            try (IpcClient client = new IpcClient(factory, channel)) {
+                client.send(IpcData.empty(), TIMEOUT).close();
+                return modes(factory.directory());
+            }
+        }
+    }
+
+    @Test
+    void filesAreOwnerOnlyByDefault(@TempDir Path folder) throws Exception {
+        IpcChannelFactory factory = IpcChannelFactory.builder().directory(folder.resolve("shm")).build();
+        assertEquals(List.of("chan rw-------", "conn rw-------", "folder rwx------", "lock rw-------"),
+                modesWhileConnected(factory));
+    }
+
+    @Test
+    void groupSharingIsAnOptionAndNeverReachesOthers(@TempDir Path folder) throws Exception {
+        IpcChannelFactory factory = IpcChannelFactory.builder().directory(folder.resolve("shm"))
+                .shareWithGroup(true).build();
+        assertEquals(List.of("chan rw-rw----", "conn rw-rw----", "folder rwxrwx---", "lock rw-rw----"),
+                modesWhileConnected(factory));
+    }
+
+    @Test
+    void aClientOfAnotherUserGetsAClearPermissionError() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")) && Files.isExecutable(Path.of("/usr/bin/setpriv")),
+                "needs root and setpriv to run a process as another user");
+        IpcChannelFactory factory = new IpcChannelFactory();
+        String channel = TestProcesses.uniqueChannel("other-user");
+        try (IpcServer server = new IpcServer(factory)) {
+            server.listen(channel, request -> IpcData.empty());
+            List<String> command = new ArrayList<>(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                    "--clear-groups", ProcessHandle.current().info().command().orElseThrow(),
+                    "--enable-native-access=ALL-UNNAMED", "-Xmx64m", "-Djava.io.tmpdir=/tmp",
+                    "-Ddir=" + factory.directory(), "-cp", System.getProperty("java.class.path"),
+                    TestClientMain.class.getName(), "expect-connect-failure", channel));
+            Process other = new ProcessBuilder(command).redirectErrorStream(true).start();
+            try {
+                TestProcesses.Result result = TestProcesses.await(other, 60);
+                assertEquals(0, result.exitCode(), result.output());
+                assertTrue(result.output().contains("CONNECT FAILED") && result.output().contains("permission denied")
+                        && result.output().contains("'" + channel + "'"), result.output());
+            } finally {
+                TestProcesses.kill(other);
+            }
+        }
+    }
+
+    @Test
+    void requestsOverTheLimitAreRefusedAndTheConnectionStaysUsable(@TempDir Path folder) throws Exception {
+        IpcChannelFactory factory = IpcChannelFactory.builder().directory(folder).maxRequestBytes(100_000).build();
+        String channel = TestProcesses.uniqueChannel("limit");
+        try (IpcServer server = new IpcServer(factory)) {
+            server.listen(channel, request -> new IpcDataBytes(request.readAllBytes()));
+            try (IpcClient client = new IpcClient(factory, channel)) {
+                assertEquals(100_000, client.sendAndReceive(new byte[100_000], TIMEOUT).length);
+                for (long size : new long[] {100_001, 5_000_000}) {
+                    IpcException e = assertThrows(IpcException.class, () -> {
+                        try (InputStream response = client.send(Pattern.stream(size), TIMEOUT)) {
+                            response.readAllBytes();
+                        }
+                    });
+                    assertInstanceOf(IpcRemoteException.class, e);
+                    assertTrue(e.getMessage().contains("limit of 100000 bytes") && e.getMessage().contains("'" + channel),
+                            e.getMessage());
+                }
+                byte[] small = "small".getBytes(StandardCharsets.UTF_8);
+                assertArrayEquals(small, client.sendAndReceive(small, TIMEOUT));
+            }
+        }
+    }
+
+    @Test
+    void connectionsOverTheLimitAreRefused(@TempDir Path folder) throws Exception {
+        IpcChannelFactory factory = IpcChannelFactory.builder().directory(folder).maxConnections(2).build();
+        String channel = TestProcesses.uniqueChannel("max-connections");
+        try (IpcServer server = new IpcServer(factory);
+             IpcClient first = new IpcClient(factory, channel);
+             IpcClient second = new IpcClient(factory, channel);
+             IpcClient third = new IpcClient(factory, channel)) {
+            server.listen(channel, request -> IpcData.empty());
+            first.send(IpcData.empty(), TIMEOUT).close();
+            second.send(IpcData.empty(), TIMEOUT).close();
+            IpcConnectException e = assertThrows(IpcConnectException.class, () -> third.send(IpcData.empty(), TIMEOUT));
+            assertTrue(e.getMessage().contains("limit of 2 connections"), e.getMessage());
+            first.close();
+            // the slot is freed once the server has seen the close; bounded retry
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (true) {
+                try {
+                    third.send(IpcData.empty(), TIMEOUT).close();
+                    break;
+                } catch (IpcConnectException stillFull) {
+                    assertTrue(System.nanoTime() < deadline, "slot not freed: " + stillFull.getMessage());
+                    Thread.sleep(10);
+                }
+            }
+        }
+    }
+}
