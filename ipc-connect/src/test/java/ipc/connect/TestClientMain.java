@@ -85,6 +85,10 @@ public final class TestClientMain {
                     System.out.flush();
                     client.sendAndReceive("600000".getBytes(StandardCharsets.UTF_8), Duration.ofDays(1));
                 }
+                case "soak" -> {
+                    long[] counts = Soak.run(client, Long.parseLong(args[2]));
+                    System.out.println("OK " + counts[0] + " requests " + counts[1] + " bytes");
+                }
                 case "expect-connect-failure" -> {
                     try {
                         client.send(IpcData.empty(), timeout);

@@ -20,6 +20,7 @@ import java.util.zip.CRC32C;
  *   <li>{@code early}: reads at most 10 bytes, closes the request, answers {@code "early"};</li>
  *   <li>{@code connections}: the request names a behaviour (empty: {@code echo}); answers the number of open
  *       connections on that channel;</li>
+ *   <li>{@code soak}: checks the request's CRC trailer, answers a random body with its own ({@link Soak});</li>
  *   <li>{@code lastfailure}: answers the last exception a {@code count} handler met reading its request.</li>
  * </ul>
  */
@@ -43,6 +44,7 @@ public final class TestServerMain {
                 }
                 return new IpcDataBytes((result[0] + " " + result[1]).getBytes(StandardCharsets.UTF_8));
             });
+            server.listen(base + ".soak", request -> Soak.answer(request.readAllBytes()));
             server.listen(base + ".lastfailure", request -> new IpcDataBytes(
                     lastFailure.getBytes(StandardCharsets.UTF_8)));
             server.listen(base + ".generate", request -> {
