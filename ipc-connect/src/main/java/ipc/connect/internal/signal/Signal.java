@@ -38,19 +38,30 @@ public final class Signal {
         return FUTEX;
     }
 
-    /** Wakes the announced sleepers, if any; costs a fence and a load when there are none. Writer side. */
+    /**
+     * Wakes the announced sleepers, if any; costs a fence and a load when there are none. Writer side. On a mapping
+     * already closed (the connection ended under a late writer) there is nobody left to wake: nothing happens.
+     */
     public void signal() {
         VarHandle.fullFence();
-        if (getIntVolatile(segment, offset + SignalDescriptor.WAITERS_OFFSET) != 0) {
-            wakeAll();
+        try {
+            if (getIntVolatile(segment, offset + SignalDescriptor.WAITERS_OFFSET) != 0) {
+                wakeAll();
+            }
+        } catch (IllegalStateException mappingClosed) {
+            // see above
         }
     }
 
-    /** Wakes every sleeper, announced or not. */
+    /** Wakes every sleeper, announced or not; nothing on a closed mapping. */
     public void wakeAll() {
-        getAndAddInt(segment, offset + SignalDescriptor.SEQUENCE_OFFSET, 1);
-        if (FUTEX) {
-            Futex.wake(word, Integer.MAX_VALUE);
+        try {
+            getAndAddInt(segment, offset + SignalDescriptor.SEQUENCE_OFFSET, 1);
+            if (FUTEX) {
+                Futex.wake(word, Integer.MAX_VALUE);
+            }
+        } catch (IllegalStateException mappingClosed) {
+            // nobody left to wake
         }
     }
 
