@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -27,6 +29,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * file. It is idempotent.
  */
 public final class IpcClient implements AutoCloseable {
+    private static final Duration DEFAULT_ASYNC_TIMEOUT = Duration.ofSeconds(30);
+    /** Completes {@link #sendAsync} futures: a virtual thread each, so callbacks may block. */
+    private static final Executor COMPLETIONS = task -> Thread.ofVirtual().name("ipc-connect-completion").start(task);
     private final IpcChannelFactory factory;
     private final String channelName;
     private final ReentrantLock connectLock = new ReentrantLock();
@@ -72,6 +77,39 @@ public final class IpcClient implements AutoCloseable {
             case IpcDataStream stream -> exchange.sendStream(stream.stream(), stream.closeStream());
         }
         return exchange.awaitResponse();
+    }
+
+    /**
+     * Sends a request without waiting: many may be in flight at once on one client (pipelining), and their
+     * responses are matched to them whatever order the server finishes them in. Connecting, if needed, happens in
+     * this call.
+     *
+     * <p>The future completes with the response stream once the response begins, or exceptionally with the
+     * {@link IpcException} {@link #send(IpcData, Duration)} would throw (an {@link IpcTimeoutException} after
+     * {@code timeout}). It completes on a virtual thread of this client, never on its internal reader, so dependent
+     * actions may block or send again.
+     *
+     * @throws IpcException if connecting fails
+     */
+    public CompletableFuture<InputStream> sendAsync(IpcData data, Duration timeout) throws IOException {
+        Objects.requireNonNull(data, "data");
+        long timeoutNanos = checkTimeout(timeout);
+        ClientExchange exchange = connection(timeoutNanos).begin(timeoutNanos);
+        try {
+            switch (data) {
+                case IpcDataEmpty ignored -> exchange.sendBytes(new byte[0], 0, 0);
+                case IpcDataBytes bytes -> exchange.sendBytes(bytes.array(), bytes.offset(), bytes.length());
+                case IpcDataStream stream -> exchange.sendStream(stream.stream(), stream.closeStream());
+            }
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return exchange.responseAsync(COMPLETIONS);
+    }
+
+    /** {@link #sendAsync(IpcData, Duration)} with a 30-second timeout. */
+    public CompletableFuture<InputStream> sendAsync(IpcData data) throws IOException {
+        return sendAsync(data, DEFAULT_ASYNC_TIMEOUT);
     }
 
     /** Sends the stream's bytes up to its end as the request; see {@link #send(IpcData, Duration)}. */

@@ -16,7 +16,7 @@ import java.util.zip.CRC32C;
  *   <li>{@code count}: reads the request, answers {@code "<length> <crc32c>"};</li>
  *   <li>{@code generate}: the request is a decimal length N; answers N bytes of {@link Pattern};</li>
  *   <li>{@code fail}: throws {@code IllegalArgumentException("refused: <request>")};</li>
- *   <li>{@code slow}: the request is a delay in ms; sleeps, then answers {@code "late"};</li>
+ *   <li>{@code slow}: the request is a delay in ms; sleeps, then answers {@code "late <ms>"};</li>
  *   <li>{@code early}: reads at most 10 bytes, closes the request, answers {@code "early"};</li>
  *   <li>{@code connections}: the request names a behaviour (empty: {@code echo}); answers the number of open
  *       connections on that channel;</li>
@@ -58,7 +58,7 @@ public final class TestServerMain {
             server.listen(base + ".slow", request -> {
                 long millis = Long.parseLong(new String(request.readAllBytes(), StandardCharsets.UTF_8).trim());
                 Thread.sleep(millis);
-                return new IpcDataBytes("late".getBytes(StandardCharsets.UTF_8));
+                return new IpcDataBytes(("late " + millis).getBytes(StandardCharsets.UTF_8));
             });
             server.listen(base + ".early", request -> {
                 request.readNBytes(10);

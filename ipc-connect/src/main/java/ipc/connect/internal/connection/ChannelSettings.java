@@ -42,6 +42,14 @@ public record ChannelSettings(Path directory, int ringCapacity, int maxConnectio
         return RingDescriptor.maxPayloadLength(ringCapacity) - FrameDescriptor.HEADER_LENGTH;
     }
 
+    /**
+     * The flow-control window of one body: the chunk bytes a sender may have in flight before the receiver returns
+     * credit, and so the receiving buffer of one exchange. Equal on both sides since the ring capacity is.
+     */
+    public int window() {
+        return ringCapacity;
+    }
+
     public SharedDirectory sharedDirectory() {
         return new SharedDirectory(directory, groupAccess);
     }

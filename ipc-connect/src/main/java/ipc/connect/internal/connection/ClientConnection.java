@@ -276,6 +276,11 @@ public final class ClientConnection implements AutoCloseable {
         return requests.maxChunk();
     }
 
+    /** The flow-control window of one body. */
+    int window() {
+        return settings.window();
+    }
+
     FrameWriter requests() {
         return requests;
     }
@@ -409,10 +414,10 @@ public final class ClientConnection implements AutoCloseable {
 
     /**
      * A caller stops polling. The reader thread takes over at once if {@code needReader} (the caller will park, or
-     * its response is still streaming); otherwise it resumes within its park period.
+     * its response is still streaming) or other exchanges are pending; otherwise it resumes within its park period.
      */
     void stopPolling(boolean needReader) {
-        if (pollingCallers.decrementAndGet() == 0 && needReader) {
+        if (pollingCallers.decrementAndGet() == 0 && (needReader || !exchanges.isEmpty())) {
             Thread parked = readerParked;
             if (parked != null) {
                 LockSupport.unpark(parked);
@@ -453,16 +458,21 @@ public final class ClientConnection implements AutoCloseable {
                     return false;
                 }
                 if (kind == FrameDescriptor.RESPONSE_END) {
-                    exchanges.remove(requestId);
                     exchange.onEnd();
                 }
                 return true;
             }
             case FrameDescriptor.ERROR -> {
                 if (exchange != null) {
-                    exchanges.remove(requestId);
                     String[] error = FrameDescriptor.decodeError(buffer, chunkOffset, chunkLength);
                     exchange.onRemoteError(error[0], error[1]);
+                }
+                return true;
+            }
+            case FrameDescriptor.WINDOW -> {
+                int credit = ServerConnection.windowCredit(buffer, chunkOffset, chunkLength);
+                if (exchange != null) {
+                    exchange.onWindow(credit);
                 }
                 return true;
             }

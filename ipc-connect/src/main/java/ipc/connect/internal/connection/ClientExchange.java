@@ -27,6 +27,11 @@ public final class ClientExchange {
     private final long timeoutNanos;
     private final long deadline;
     private final InboundStream response;
+    private final Credit requestCredit;
+    /** Set once the request's last frame is written, or sending it has ended otherwise. */
+    private volatile boolean requestDone;
+    /** Set once the response has ended or failed. */
+    private volatile boolean responseDone;
     private final CompletableFuture<InputStream> begun = new CompletableFuture<>();
     private final Supplier<String> description;
     private volatile boolean cancelled;
@@ -39,8 +44,18 @@ public final class ClientExchange {
         this.timeoutNanos = timeoutNanos;
         this.deadline = System.nanoTime() + timeoutNanos;
         this.description = () -> connection.description() + ", request " + requestId;
-        this.response = new InboundStream(4 * connection.maxChunk(), timeoutNanos, description,
-                connection::wakeReader, this::cancel);
+        this.requestCredit = new Credit(connection.window());
+        this.response = new InboundStream(connection.window(), timeoutNanos, description, connection::wakeReader,
+                this::cancel, this::returnCredit);
+    }
+
+    // caller thread, while reading the response: the server may send this much more
+    private void returnCredit(int bytes) {
+        try {
+            connection.requests().writeWindow(requestId, bytes, timeoutNanos, description);
+        } catch (IOException ignored) {
+            // the connection is gone; the read that follows says so
+        }
     }
 
     public long requestId() {
@@ -59,10 +74,12 @@ public final class ClientExchange {
         FrameWriter writer = connection.requests();
         if (length <= writer.maxChunk()) {
             try {
-                writer.write(FrameDescriptor.REQUEST_END, requestId, bytes, offset, length, timeoutNanos,
-                        description);
+                // one frame within the initial window: written at once
+                writer.writeBody(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END, bytes, offset,
+                        length, requestCredit, timeoutNanos, this::isCancelled, description);
             } catch (IOException e) {
                 cancelled = true; // nothing reached the server
+                requestCredit.release();
                 connection.forget(this);
                 throw e;
             }
@@ -70,13 +87,13 @@ public final class ClientExchange {
             return;
         }
         pump(() -> writer.writeBody(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END, bytes, offset,
-                length, timeoutNanos, this::isCancelled, description), null);
+                length, requestCredit, timeoutNanos, this::isCancelled, description), null);
     }
 
     /** Streams {@code source} to its end as the request body, from a virtual thread. */
     public void sendStream(InputStream source, boolean closeSource) {
         pump(() -> connection.requests().writeStream(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END,
-                source, timeoutNanos, this::isCancelled, description), closeSource ? source : null);
+                source, requestCredit, timeoutNanos, this::isCancelled, description), closeSource ? source : null);
     }
 
     private interface Body {
@@ -99,13 +116,13 @@ public final class ClientExchange {
                 onFailure(new IOException(description.get() + ": reading the request body failed: "
                         + e.getCause().getMessage(), e.getCause()));
                 cancelled = true;
-                connection.forget(this);
                 writeCancel();
             } catch (IOException e) {
                 onFailure(e);
                 cancelled = true;
-                connection.forget(this);
             } finally {
+                requestDone = true;
+                forgetIfDone();
                 if (toClose != null) {
                     try {
                         toClose.close();
@@ -119,6 +136,7 @@ public final class ClientExchange {
 
     private void requestSent() {
         sent = true;
+        requestDone = true;
         if (cancelled && !response.isEnded()) {
             writeCancelSoon(); // cancel() ran while the end frame was being written
         }
@@ -179,6 +197,33 @@ public final class ClientExchange {
         }
     }
 
+    /**
+     * The response, asynchronously: completes on {@code executor} (never on the reader thread) once the response
+     * begins, or with the failure; with an {@link IpcTimeoutException} (and the exchange cancelled) if it has not
+     * begun within the timeout.
+     */
+    public CompletableFuture<InputStream> responseAsync(java.util.concurrent.Executor executor) {
+        CompletableFuture<InputStream> result = new CompletableFuture<>();
+        begun.whenCompleteAsync((stream, failure) -> {
+            if (failure == null) {
+                if (!result.complete(stream)) {
+                    ((InboundStream) stream).close(); // timed out meanwhile: nobody will read it
+                }
+            } else {
+                result.completeExceptionally(Failures.inCaller(failure instanceof IOException io ? io
+                        : new IOException(failure)));
+            }
+        }, executor);
+        CompletableFuture.delayedExecutor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS, executor)
+                .execute(() -> {
+                    if (!result.isDone() && result.completeExceptionally(new IpcTimeoutException(description.get()
+                            + ": no response within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"))) {
+                        cancel();
+                    }
+                });
+        return result;
+    }
+
     boolean isCancelled() {
         return cancelled;
     }
@@ -192,9 +237,18 @@ public final class ClientExchange {
             return;
         }
         cancelled = true;
+        requestCredit.release();
         connection.forget(this);
         if (sent && !response.isEnded()) {
             writeCancelSoon();
+        }
+    }
+
+    // Frames keep arriving for an exchange until both directions are over: WINDOW frames for a request still being
+    // sent may follow the response's end.
+    private void forgetIfDone() {
+        if (requestDone && responseDone) {
+            connection.forget(this);
         }
     }
 
@@ -207,15 +261,28 @@ public final class ClientExchange {
 
     void onEnd() {
         response.end();
+        responseDone = true;
+        forgetIfDone();
+    }
+
+    void onWindow(int bytes) {
+        requestCredit.grant(bytes);
     }
 
     void onRemoteError(String className, String message) {
         onFailure(new IpcRemoteException(connection.name(), className, message));
     }
 
+    /** The response failed (remote error, connection lost, body source failed): stop sending the body too. */
     void onFailure(IOException cause) {
         if (!begun.completeExceptionally(cause)) {
             response.fail(cause);
         }
+        responseDone = true;
+        if (!requestDone) {
+            cancelled = true; // the pump stops and ends the request on the wire with CANCEL
+            requestCredit.release();
+        }
+        forgetIfDone();
     }
 }

@@ -22,6 +22,10 @@ import java.nio.charset.StandardCharsets;
  * request. A CANCEL after REQUEST_END abandons the response. A response is RESPONSE frames then RESPONSE_END, or an
  * ERROR frame at any point, whose chunk is {@code [class name length:int][class name UTF-8][message UTF-8]}. CANCEL
  * and PING chunks are empty.
+ *
+ * <p>Flow control: the chunk bytes of one body in flight may not exceed the receiver's window, which starts at
+ * {@link ChannelSettings#window()} and grows by each WINDOW frame the receiver sends for that request id (chunk:
+ * {@code [credit:int]}, the bytes its consumer has read since its last WINDOW). WINDOW frames go both ways.
  */
 public final class FrameDescriptor {
     public static final int REQUEST_ID_OFFSET = 0;
@@ -35,6 +39,10 @@ public final class FrameDescriptor {
     public static final int CANCEL = 6;
     public static final int CLOSE = 7;
     public static final int PING = 8;
+    public static final int WINDOW = 9;
+    /** Offset of the credit (int) in a WINDOW frame's chunk. */
+    public static final int WINDOW_CREDIT_OFFSET = 0;
+    public static final int WINDOW_LENGTH = 4;
 
     private FrameDescriptor() {
     }
@@ -49,6 +57,7 @@ public final class FrameDescriptor {
             case CANCEL -> "CANCEL";
             case CLOSE -> "CLOSE";
             case PING -> "PING";
+            case WINDOW -> "WINDOW";
             default -> "unknown kind " + kind;
         };
     }

@@ -110,39 +110,44 @@ public final class FrameWriter {
     }
 
     /**
-     * Writes {@code length} bytes of {@code bytes} as data frames of {@code dataKind} and a final {@code endKind}
-     * frame, which carries the last chunk.
+     * Writes {@code length} bytes of {@code bytes} as frames of {@code dataKind}, the last of them as
+     * {@code endKind}, each within the receiver's window.
      *
-     * @return {@code true} if the end frame was written; {@code false} if {@code cancelled} stopped it first
+     * @return {@code true} if the end frame was written; {@code false} if cancelled (or the credit released) first
      */
     public boolean writeBody(long requestId, int dataKind, int endKind, byte[] bytes, int offset, int length,
-                             long stallTimeoutNanos, BooleanSupplier cancelled, Supplier<String> description)
-            throws IOException {
+                             Credit credit, long stallTimeoutNanos, BooleanSupplier cancelled,
+                             Supplier<String> description) throws IOException {
         int position = offset;
         int end = offset + length;
-        while (end - position > maxChunk) {
+        do {
             if (cancelled.getAsBoolean()) {
                 return false;
             }
-            write(dataKind, requestId, bytes, position, maxChunk, stallTimeoutNanos, description);
-            position += maxChunk;
-        }
-        if (cancelled.getAsBoolean()) {
-            return false;
-        }
-        write(endKind, requestId, bytes, position, end - position, stallTimeoutNanos, description);
-        return true;
+            int n = credit.take(Math.min(maxChunk, end - position), stallTimeoutNanos, cancelled, description);
+            if (n == 0 && position < end) {
+                return false;
+            }
+            boolean last = position + n == end;
+            write(last ? endKind : dataKind, requestId, bytes, position, n, stallTimeoutNanos, description);
+            position += n;
+            if (last) {
+                return true;
+            }
+        } while (true);
     }
 
     /**
-     * Streams {@code source} to its end as data frames of {@code dataKind}, then an empty {@code endKind} frame.
-     * Bytes are sent as they become available: a short read is sent as it is and never taken for the end.
+     * Streams {@code source} to its end as frames of {@code dataKind} within the receiver's window, then an empty
+     * {@code endKind} frame. Bytes are sent as they become available: a short read is sent as it is and never taken
+     * for the end.
      *
-     * @return {@code true} if the end frame was written; {@code false} if {@code cancelled} stopped it first
+     * @return {@code true} if the end frame was written; {@code false} if cancelled (or the credit released) first
      * @throws SourceException if reading {@code source} failed (no end frame is written)
      */
-    public boolean writeStream(long requestId, int dataKind, int endKind, InputStream source, long stallTimeoutNanos,
-                               BooleanSupplier cancelled, Supplier<String> description) throws IOException {
+    public boolean writeStream(long requestId, int dataKind, int endKind, InputStream source, Credit credit,
+                               long stallTimeoutNanos, BooleanSupplier cancelled, Supplier<String> description)
+            throws IOException {
         byte[] chunk = new byte[maxChunk];
         while (true) {
             if (cancelled.getAsBoolean()) {
@@ -165,8 +170,13 @@ public final class FrameWriter {
             } catch (IOException e) {
                 throw new SourceException(e);
             }
-            if (filled > 0) {
-                write(dataKind, requestId, chunk, 0, filled, stallTimeoutNanos, description);
+            for (int sent = 0; sent < filled; ) {
+                int n = credit.take(filled - sent, stallTimeoutNanos, cancelled, description);
+                if (n == 0) {
+                    return false;
+                }
+                write(dataKind, requestId, chunk, sent, n, stallTimeoutNanos, description);
+                sent += n;
             }
         }
         if (cancelled.getAsBoolean()) {
@@ -174,6 +184,14 @@ public final class FrameWriter {
         }
         write(endKind, requestId, chunk, 0, 0, stallTimeoutNanos, description);
         return true;
+    }
+
+    /** Returns {@code credit} bytes of window to the peer for {@code requestId} (a WINDOW frame). */
+    public void writeWindow(long requestId, int credit, long stallTimeoutNanos, Supplier<String> description)
+            throws IOException {
+        byte[] chunk = new byte[FrameDescriptor.WINDOW_LENGTH];
+        MemorySegment.ofArray(chunk).set(ValueLayout.JAVA_INT_UNALIGNED, FrameDescriptor.WINDOW_CREDIT_OFFSET, credit);
+        write(FrameDescriptor.WINDOW, requestId, chunk, 0, chunk.length, stallTimeoutNanos, description);
     }
 
     private long claim(int kind, int length, long stallTimeoutNanos, Supplier<String> description)

@@ -32,6 +32,8 @@ public final class InboundStream extends InputStream {
     private final Supplier<String> description;
     private final Runnable onDrained;
     private final Runnable onEarlyClose;
+    private final java.util.function.IntConsumer returnCredit;
+    private int unreturned; // bytes read but not yet returned to the sender as window
 
     private byte[] buffer = EMPTY;
     private int readIndex;
@@ -47,9 +49,11 @@ public final class InboundStream extends InputStream {
      * @param description names the stream in exception messages (channel and request)
      * @param onDrained run (outside the lock) when a refused producer may offer again
      * @param onEarlyClose run once when the consumer closes the stream before its end
+     * @param returnCredit run (outside the lock) with bytes of window to give back to the sender: every quarter
+     *     of {@code maxBuffered} read, and {@link Integer#MAX_VALUE} on an early close (the rest is dropped)
      */
     public InboundStream(int maxBuffered, long readTimeoutNanos, Supplier<String> description, Runnable onDrained,
-                         Runnable onEarlyClose) {
+                         Runnable onEarlyClose, java.util.function.IntConsumer returnCredit) {
         if (maxBuffered <= 0) {
             throw new IllegalArgumentException("maxBuffered <= 0: " + maxBuffered);
         }
@@ -58,6 +62,7 @@ public final class InboundStream extends InputStream {
         this.description = Objects.requireNonNull(description, "description");
         this.onDrained = Objects.requireNonNull(onDrained, "onDrained");
         this.onEarlyClose = Objects.requireNonNull(onEarlyClose, "onEarlyClose");
+        this.returnCredit = Objects.requireNonNull(returnCredit, "returnCredit");
     }
 
     // ------------------------------------------------------------------------------------------------ producer side
@@ -156,6 +161,7 @@ public final class InboundStream extends InputStream {
     public int read(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
         boolean drained = false;
+        int credit = 0;
         int n;
         lock.lock();
         try {
@@ -196,6 +202,11 @@ public final class InboundStream extends InputStream {
                 stalled = false;
                 drained = true;
             }
+            unreturned += n;
+            if (unreturned >= maxBuffered / 4 && !ended) {
+                credit = unreturned;
+                unreturned = 0;
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException(description.get() + ": interrupted while waiting for data");
@@ -204,6 +215,9 @@ public final class InboundStream extends InputStream {
         }
         if (drained) {
             onDrained.run();
+        }
+        if (credit > 0) {
+            returnCredit.accept(credit);
         }
         return n;
     }
@@ -242,6 +256,7 @@ public final class InboundStream extends InputStream {
             lock.unlock();
         }
         if (early) {
+            returnCredit.accept(Integer.MAX_VALUE); // let the sender finish; its bytes are dropped
             onEarlyClose.run();
         }
         if (drained) {

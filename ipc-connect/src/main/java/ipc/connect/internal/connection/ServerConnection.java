@@ -192,12 +192,32 @@ final class ServerConnection {
                 }
                 return true;
             }
+            case FrameDescriptor.WINDOW -> {
+                ServerExchange exchange = exchanges.get(requestId);
+                if (exchange != null) {
+                    exchange.onWindow(windowCredit(buffer, chunkOffset, chunkLength));
+                }
+                return true;
+            }
             case FrameDescriptor.PING, FrameDescriptor.CLOSE -> {
                 return true;
             }
             default -> throw new ProtocolException("unexpected " + FrameDescriptor.kindName(kind)
                     + " frame for request " + requestId);
         }
+    }
+
+    /** The credit of a WINDOW frame's chunk, checked. */
+    static int windowCredit(MemorySegment buffer, long offset, int length) {
+        if (length != FrameDescriptor.WINDOW_LENGTH) {
+            throw new ProtocolException("WINDOW frame with a chunk of " + length + " bytes, expected "
+                    + FrameDescriptor.WINDOW_LENGTH);
+        }
+        int credit = buffer.get(ValueLayout.JAVA_INT_UNALIGNED, offset + FrameDescriptor.WINDOW_CREDIT_OFFSET);
+        if (credit <= 0) {
+            throw new ProtocolException("WINDOW frame with credit " + credit);
+        }
+        return credit;
     }
 
     /** The exchange is over on both sides. */

@@ -15,6 +15,7 @@ public final class ServerExchange {
     private final ServerConnection connection;
     private final long requestId;
     private final InboundStream request;
+    private final Credit responseCredit;
     private final Supplier<String> description;
     private volatile boolean cancelled;
     private volatile boolean requestEnded;
@@ -26,9 +27,24 @@ public final class ServerExchange {
         this.connection = connection;
         this.requestId = requestId;
         this.description = () -> connection.description() + ", request " + requestId;
-        FrameWriter writer = connection.responses();
-        this.request = new InboundStream(4 * writer.maxChunk(), 0, description,
-                connection.channel().doorbell()::signal, () -> { });
+        int window = connection.channel().settings().window();
+        this.responseCredit = new Credit(window);
+        this.request = new InboundStream(window, 0, description, connection.channel().doorbell()::signal, () -> { },
+                this::returnCredit);
+    }
+
+    // handler thread, while reading the request: the client may send this much more
+    private void returnCredit(int bytes) {
+        try {
+            connection.responses().writeWindow(requestId, bytes, 0, description);
+        } catch (IOException ignored) {
+            // the connection is gone; the read that follows says so
+        }
+    }
+
+    /** Dispatcher: the client has room for more of the response. */
+    void onWindow(int bytes) {
+        responseCredit.grant(bytes);
     }
 
     public long requestId() {
@@ -90,6 +106,7 @@ public final class ServerExchange {
         request.fail(tooLarge);
         // the dispatcher never blocks on a full response ring: the error goes out from its own thread
         cancelled = true; // whatever the handler answers from now on is not sent
+        responseCredit.release();
         Thread.ofVirtual().name("ipc-connect-refuse-" + requestId).start(() -> {
             try {
                 writeError(tooLarge);
@@ -102,18 +119,20 @@ public final class ServerExchange {
 
     void cancel() {
         cancelled = true;
+        responseCredit.release();
         request.fail(new IpcClosedException(description.get() + ": cancelled by the client"));
     }
 
     void abort(IpcClosedException cause) {
         cancelled = true;
+        responseCredit.release();
         request.fail(cause);
     }
 
     /** Sends {@code length} bytes of {@code bytes} as the whole response. */
     public void respond(byte[] bytes, int offset, int length) throws IOException {
         connection.responses().writeBody(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END, bytes,
-                offset, length, 0, this::isCancelled, description);
+                offset, length, responseCredit, 0, this::isCancelled, description);
     }
 
     /** Sends an empty response. */
@@ -130,7 +149,7 @@ public final class ServerExchange {
     public void respond(InputStream source) throws IOException {
         try {
             connection.responses().writeStream(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END,
-                    source, 0, this::isCancelled, description);
+                    source, responseCredit, 0, this::isCancelled, description);
         } catch (FrameWriter.SourceException e) {
             respondError(e.getCause());
         }

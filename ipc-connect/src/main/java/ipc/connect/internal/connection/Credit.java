@@ -1,0 +1,91 @@
+package ipc.connect.internal.connection;
+
+import ipc.connect.IpcTimeoutException;
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The send window of one body in one direction: how many more chunk bytes the receiver has room for. It starts at
+ * the receiver's buffer size and grows by the WINDOW frames the receiver sends as its consumer reads. Because a
+ * sender never exceeds it, a receiving poller always has room for a frame and never leaves one at the head of the
+ * shared ring, so one slow body cannot block the others of its connection.
+ *
+ * <p>Thread-safe: one sending thread takes; the poller grants; any thread may {@link #release} waiters.
+ */
+final class Credit {
+    private static final long CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition granted = lock.newCondition();
+    private long available;
+    private boolean released;
+
+    Credit(long initial) {
+        this.available = initial;
+    }
+
+    /**
+     * Takes between 1 and {@code wanted} bytes of credit, waiting for some if there is none. Returns 0 without
+     * waiting if {@code wanted} is 0, and 0 if released or {@code cancelled} while waiting.
+     *
+     * @throws IpcTimeoutException if no credit came within {@code stallTimeoutNanos} (0: no limit)
+     */
+    int take(int wanted, long stallTimeoutNanos, BooleanSupplier cancelled, Supplier<String> description)
+            throws IOException {
+        if (wanted == 0) {
+            return 0;
+        }
+        lock.lock();
+        try {
+            long deadline = System.nanoTime() + stallTimeoutNanos;
+            while (available <= 0 && !released && !cancelled.getAsBoolean()) {
+                long slice = CHECK_NANOS; // wake now and then to see a cancellation
+                if (stallTimeoutNanos > 0) {
+                    long remaining = deadline - System.nanoTime();
+                    if (remaining <= 0) {
+                        throw new IpcTimeoutException(description.get() + ": the receiver took no data within "
+                                + TimeUnit.NANOSECONDS.toMillis(stallTimeoutNanos) + " ms");
+                    }
+                    slice = Math.min(slice, remaining);
+                }
+                granted.awaitNanos(slice);
+            }
+            if (released || cancelled.getAsBoolean()) {
+                return 0;
+            }
+            int taken = (int) Math.min(wanted, available);
+            available -= taken;
+            return taken;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException(description.get() + ": interrupted waiting for the receiver");
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Poller: the receiver made room for {@code bytes} more. */
+    void grant(long bytes) {
+        lock.lock();
+        try {
+            available = Math.min(Long.MAX_VALUE / 2, available + Math.max(0, bytes));
+            granted.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes a waiting sender for good (cancelled, or the connection closed): it takes no more. */
+    void release() {
+        lock.lock();
+        try {
+            released = true;
+            granted.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package ipc.connect;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Pipelined requests: many in flight per client, answered in whatever order the server finishes them. */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class AsyncTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final IpcChannelFactory FACTORY = new IpcChannelFactory();
+    private static String base;
+    private static Process server;
+
+    @BeforeAll
+    static void startServer() throws IOException {
+        base = TestProcesses.uniqueChannel("async");
+        server = TestProcesses.startServer(base);
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        try {
+            assertEquals(0, TestProcesses.stop(server));
+        } finally {
+            TestProcesses.kill(server);
+        }
+        assertEquals(List.of(), ChannelFiles.of(FACTORY, base));
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String text(InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void tenThousandInFlightEachGetsItsOwnAnswer() throws Exception {
+        try (IpcClient client = new IpcClient(FACTORY, base + ".bytes")) {
+            List<CompletableFuture<String>> answers = new ArrayList<>();
+            for (int i = 0; i < 10_000; i++) {
+                answers.add(client.sendAsync(IpcData.of(utf8("request " + i)), TIMEOUT).thenApply(AsyncTest::text));
+            }
+            for (int i = 0; i < answers.size(); i++) {
+                assertEquals("request " + i, answers.get(i).get(60, TimeUnit.SECONDS));
+            }
+        }
+    }
+
+    @Test
+    void answersArriveInTheOrderTheServerFinishes() throws Exception {
+        try (IpcClient client = new IpcClient(FACTORY, base + ".slow")) {
+            ConcurrentLinkedQueue<String> order = new ConcurrentLinkedQueue<>();
+            List<CompletableFuture<Void>> done = new ArrayList<>();
+            for (String delay : List.of("900", "0", "450")) {
+                done.add(client.sendAsync(IpcData.of(utf8(delay)), TIMEOUT).thenApply(AsyncTest::text)
+                        .thenAccept(order::add));
+            }
+            CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            assertEquals(List.of("late 0", "late 450", "late 900"), List.copyOf(order));
+        }
+    }
+
+    @Test
+    void streamsInFlightTogether() throws Exception {
+        try (IpcClient client = new IpcClient(FACTORY, base + ".echo")) {
+            List<CompletableFuture<InputStream>> responses = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                responses.add(client.sendAsync(IpcData.of(Pattern.stream(3L << 20)), TIMEOUT));
+            }
+            for (CompletableFuture<InputStream> response : responses) {
+                try (InputStream in = response.get(60, TimeUnit.SECONDS)) {
+                    assertEquals(3L << 20, Pattern.verify(in, new byte[8192]));
+                }
+            }
+        }
+    }
+
+    @Test
+    void anAsyncTimeoutIsAnIpcTimeoutAndLeavesTheClientUsable() throws Exception {
+        try (IpcClient client = new IpcClient(FACTORY, base + ".slow")) {
+            CompletableFuture<InputStream> slow = client.sendAsync(IpcData.of(utf8("2000")), Duration.ofMillis(200));
+            ExecutionException e = assertThrows(ExecutionException.class, () -> slow.get(30, TimeUnit.SECONDS));
+            assertInstanceOf(IpcTimeoutException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("200 ms"), e.getCause().getMessage());
+            assertArrayEquals(utf8("late 1"), client.sendAndReceive(utf8("1"), TIMEOUT));
+        }
+    }
+
+    @Test
+    void aFailureArrivesThroughTheFuture() throws Exception {
+        try (IpcClient client = new IpcClient(FACTORY, base + ".fail")) {
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> client.sendAsync(IpcData.of(utf8("no"))).get(30, TimeUnit.SECONDS));
+            IpcRemoteException remote = assertInstanceOf(IpcRemoteException.class, e.getCause());
+            assertEquals("refused: no", remote.remoteMessage());
+        }
+    }
+}
