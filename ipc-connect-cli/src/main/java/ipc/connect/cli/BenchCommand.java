@@ -4,6 +4,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,19 +37,24 @@ final class BenchCommand implements Callable<Integer> {
         int requestCount = requests != null ? requests : quick ? 20_000 : 100_000;
         long byteCount = bytes != null ? bytes : quick ? 1_000_000_000L : 10_000_000_000L;
         String channel = "bench-" + ProcessHandle.current().pid();
-        Process server = start("bench-server", "--channel", channel);
+        Path socket = Path.of(System.getProperty("java.io.tmpdir"), "ipc-connect-" + channel + ".sock");
+        Process server = start("bench-server", "--channel", channel, "--socket", socket.toString());
         Process client = null;
         try {
             awaitLine(server, "READY");
-            client = start("bench-client", "--channel", channel, "--requests", Integer.toString(requestCount),
-                    "--bytes", Long.toString(byteCount));
-            Map<String, String[]> results = new LinkedHashMap<>();
+            client = start("bench-client", "--channel", channel, "--socket", socket.toString(), "--requests",
+                    Integer.toString(requestCount), "--bytes", Long.toString(byteCount));
+            Map<String, long[]> results = new LinkedHashMap<>();
             BufferedReader out = reader(client);
             String line;
             while ((line = out.readLine()) != null) {
                 if (line.startsWith("RESULT ")) {
                     String[] fields = line.substring(7).split(" ");
-                    results.put(fields[0], fields);
+                    long[] values = new long[fields.length - 2];
+                    for (int i = 2; i < fields.length; i++) {
+                        values[i - 2] = Long.parseLong(fields[i]);
+                    }
+                    results.put(fields[0] + " " + fields[1], values);
                 } else {
                     System.out.println(line);
                 }
@@ -67,45 +74,59 @@ final class BenchCommand implements Callable<Integer> {
             if (!server.waitFor(30, TimeUnit.SECONDS)) {
                 server.destroyForcibly();
             }
+            Files.deleteIfExists(socket);
         }
     }
 
-    private static void printTable(Map<String, String[]> results, int requestCount, long byteCount) {
+    private static void printTable(Map<String, long[]> results, int requestCount, long byteCount) {
         System.out.println();
         System.out.println("Machine: " + Runtime.getRuntime().availableProcessors() + " cores, "
                 + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", Java "
-                + Runtime.version());
+                + Runtime.version() + "; server and client in separate JVMs");
         System.out.println();
-        System.out.println("| Workload | Time (ms) | Per request | p50 / p99 / p99.9 / max (µs) | Throughput | Original (C#) |");
-        System.out.println("|---|---:|---:|---:|---:|---:|");
-        List<String> order = new ArrayList<>(List.of("small", "small-direct", "upload", "download"));
-        for (String name : order) {
-            String[] r = results.get(name);
-            if (r == null) {
-                continue;
-            }
-            long nanos = Long.parseLong(r[2]);
-            double ms = nanos / 1e6;
-            if (name.startsWith("small")) {
-                long count = Long.parseLong(r[1]);
-                System.out.printf(Locale.ROOT, "| %,d small requests%s | %,.0f | %.2f µs | %s / %s / %s / %s | %,.0f req/s | 2,400 ms for 100,000 (24 µs) |%n",
-                        count, name.equals("small-direct") ? " (handler inline, IpcServer.DIRECT)"
-                                : " (handler on a virtual thread)", ms, nanos / 1e3 / count,
-                        micros(r[3]), micros(r[4]), micros(r[5]), micros(r[6]), count / (nanos / 1e9));
-            } else {
-                long count = Long.parseLong(r[1]);
-                System.out.printf(Locale.ROOT, "| %s %,.1f GB %s | %,.0f | | | %.2f GB/s | 1,700 ms for 10 GB (5.9 GB/s) |%n",
-                        name.equals("upload") ? "Send" : "Retrieve", count / 1e9,
-                        name.equals("upload") ? "client→server" : "server→client", ms, count / (double) nanos);
-            }
-        }
+        System.out.println("| Workload | Ipc.Connect | Unix domain socket (same run) | Ipc.Connect vs UDS | Original (C#, i7) |");
+        System.out.println("|---|---|---|---:|---:|");
+        String requests = String.format(Locale.ROOT, "%,d", requestCount);
+        smallRow(results, "small", requests + " small requests, handler on a virtual thread");
+        smallRow(results, "small-direct", requests + " small requests, handler inline (`IpcServer.DIRECT`)");
+        String gigabytes = String.format(Locale.ROOT, "%.1f GB", byteCount / 1e9);
+        streamRow(results, "upload", "Send " + gigabytes + " client→server");
+        streamRow(results, "download", "Retrieve " + gigabytes + " server→client");
         System.out.println();
-        System.out.println("(" + requestCount + " requests of 11 bytes with empty responses; " + byteCount
-                + " bytes per stream; both sides in separate JVMs)");
+        System.out.println("Small requests: 11 bytes, empty response, timed one by one after a warm-up; latency"
+                + " p50 / p99 / p99.9 / max. The UDS server answers on its connection thread. Streams: a 1 MiB block"
+                + " copied out of the sender's source, read into the receiver's buffer.");
     }
 
-    private static String micros(String nanos) {
-        return String.format(Locale.ROOT, "%.1f", Long.parseLong(nanos) / 1e3);
+    private static void smallRow(Map<String, long[]> results, String workload, String title) {
+        long[] ipc = results.get(workload + " ipc");
+        long[] uds = results.get("small uds");
+        if (ipc == null || uds == null) {
+            return;
+        }
+        System.out.printf(Locale.ROOT, "| %s | %s | %s | %.1f× faster (median) | 2,400 ms; 24 µs each |%n", title,
+                smallCell(ipc), smallCell(uds), (double) uds[2] / ipc[2]);
+    }
+
+    private static String smallCell(long[] r) {
+        long count = r[0];
+        long nanos = r[1];
+        return String.format(Locale.ROOT, "%,.0f ms; %.2f µs each; %.1f / %.1f / %.1f / %.0f µs", nanos / 1e6,
+                nanos / 1e3 / count, r[2] / 1e3, r[3] / 1e3, r[4] / 1e3, r[5] / 1e3);
+    }
+
+    private static void streamRow(Map<String, long[]> results, String workload, String title) {
+        long[] ipc = results.get(workload + " ipc");
+        long[] uds = results.get(workload + " uds");
+        if (ipc == null || uds == null) {
+            return;
+        }
+        System.out.printf(Locale.ROOT, "| %s | %s | %s | %.1f× the throughput | 1,700 ms; 5.9 GB/s |%n", title,
+                streamCell(ipc), streamCell(uds), (double) uds[1] / ipc[1]);
+    }
+
+    private static String streamCell(long[] r) {
+        return String.format(Locale.ROOT, "%,.0f ms; %.2f GB/s", r[1] / 1e6, r[0] / (double) r[1]);
     }
 
     static Process start(String command, String... args) throws IOException {

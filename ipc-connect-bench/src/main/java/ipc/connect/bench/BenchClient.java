@@ -1,0 +1,179 @@
+package ipc.connect.bench;
+
+import ipc.connect.IpcChannelFactory;
+import ipc.connect.IpcClient;
+import ipc.connect.IpcData;
+import ipc.connect.IpcDataStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The client side of the bench workloads: for each, a warm-up, then the timed run, over Ipc.Connect and over the
+ * Unix domain socket baseline. Prints one line per result:
+ * {@code RESULT <workload> <transport> <count> <nanos> [<p50> <p99> <p99.9> <max> in ns]}.
+ */
+public final class BenchClient {
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final byte[] HELLO = "Hello World".getBytes(StandardCharsets.UTF_8);
+
+    private BenchClient() {
+    }
+
+    public static void run(String channel, Path socket, int requests, long bytes, PrintStream out)
+            throws IOException {
+        IpcChannelFactory factory = new IpcChannelFactory();
+        int warmUp = Math.max(20_000, requests / 2);
+        long warmBytes = Math.min(bytes, 1_000_000_000L);
+        try (IpcClient small = new IpcClient(factory, channel + ".small");
+             IpcClient direct = new IpcClient(factory, channel + ".small-direct");
+             IpcClient upload = new IpcClient(factory, channel + ".upload");
+             IpcClient download = new IpcClient(factory, channel + ".download");
+             UdsClient uds = new UdsClient(socket)) {
+            small(out, "small", "ipc", requests, warmUp, () -> ipcSmall(small));
+            small(out, "small-direct", "ipc", requests, warmUp, () -> ipcSmall(direct));
+            small(out, "small", "uds", requests, warmUp, uds::small);
+            stream(out, "upload", "ipc", bytes, warmBytes, n -> ipcUpload(upload, n));
+            stream(out, "upload", "uds", bytes, warmBytes, uds::upload);
+            stream(out, "download", "ipc", bytes, warmBytes, n -> ipcDownload(download, n));
+            stream(out, "download", "uds", bytes, warmBytes, uds::download);
+        }
+    }
+
+    private interface Call {
+        void run() throws IOException;
+    }
+
+    private interface Transfer {
+        long run(long bytes) throws IOException;
+    }
+
+    private static void small(PrintStream out, String workload, String transport, int requests, int warmUp, Call call)
+            throws IOException {
+        for (int i = 0; i < warmUp; i++) {
+            call.run();
+        }
+        Histogram histogram = new Histogram(3_600_000_000_000L, 3);
+        long start = System.nanoTime();
+        for (int i = 0; i < requests; i++) {
+            long t0 = System.nanoTime();
+            call.run();
+            histogram.recordValue(System.nanoTime() - t0);
+        }
+        long nanos = System.nanoTime() - start;
+        out.println("RESULT " + workload + " " + transport + " " + requests + " " + nanos + " "
+                + histogram.getValueAtPercentile(50) + " " + histogram.getValueAtPercentile(99) + " "
+                + histogram.getValueAtPercentile(99.9) + " " + histogram.getMaxValue());
+        out.flush();
+    }
+
+    private static void stream(PrintStream out, String workload, String transport, long bytes, long warmBytes,
+                               Transfer transfer) throws IOException {
+        transfer.run(warmBytes);
+        long start = System.nanoTime();
+        long moved = transfer.run(bytes);
+        long nanos = System.nanoTime() - start;
+        if (moved != bytes) {
+            throw new IOException(workload + " over " + transport + ": moved " + moved + " bytes of " + bytes);
+        }
+        out.println("RESULT " + workload + " " + transport + " " + bytes + " " + nanos);
+        out.flush();
+    }
+
+    private static void ipcSmall(IpcClient client) throws IOException {
+        try (InputStream response = client.send(IpcData.of(HELLO), TIMEOUT)) {
+            if (response.read() != -1) {
+                throw new IOException("expected an empty response");
+            }
+        }
+    }
+
+    private static long ipcUpload(IpcClient client, long length) throws IOException {
+        try (InputStream response = client.send(new IpcDataStream(BenchServer.repeat(length)), TIMEOUT)) {
+            return Long.parseLong(new String(response.readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    private static long ipcDownload(IpcClient client, long length) throws IOException {
+        byte[] buffer = new byte[1 << 20];
+        long total = 0;
+        try (InputStream response = client.send(IpcData.of(Long.toString(length).getBytes(StandardCharsets.UTF_8)),
+                TIMEOUT)) {
+            int n;
+            while ((n = response.read(buffer)) >= 0) {
+                total += n;
+            }
+        }
+        return total;
+    }
+
+    /** The baseline client: blocking {@link SocketChannel}, direct buffers. */
+    private static final class UdsClient implements AutoCloseable {
+        private final SocketChannel channel;
+        private final ByteBuffer header = ByteBuffer.allocateDirect(9 + HELLO.length);
+        private final ByteBuffer answer = ByteBuffer.allocateDirect(8);
+        private final ByteBuffer buffer = ByteBuffer.allocateDirect(UdsServer.BUFFER);
+
+        UdsClient(Path socket) throws IOException {
+            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            channel.connect(UnixDomainSocketAddress.of(socket));
+        }
+
+        void small() throws IOException {
+            header.clear();
+            header.put(UdsServer.SMALL).putLong(HELLO.length).put(HELLO).flip();
+            UdsServer.writeFully(channel, header);
+            answer.clear();
+            if (!UdsServer.readFully(channel, answer) || answer.getLong(0) != 0) {
+                throw new IOException("expected an empty response");
+            }
+        }
+
+        long upload(long length) throws IOException {
+            header.clear();
+            header.put(UdsServer.UPLOAD).putLong(length).flip();
+            UdsServer.writeFully(channel, header);
+            for (long left = length; left > 0; ) {
+                // the same one copy from the source as the Ipc.Connect side pays
+                buffer.clear().put(BenchServer.BLOCK, 0, (int) Math.min(buffer.capacity(), left)).flip();
+                left -= buffer.remaining();
+                UdsServer.writeFully(channel, buffer);
+            }
+            answer.clear();
+            UdsServer.readFully(channel, answer);
+            return answer.getLong(0);
+        }
+
+        long download(long length) throws IOException {
+            header.clear();
+            header.put(UdsServer.DOWNLOAD).putLong(length).flip();
+            UdsServer.writeFully(channel, header);
+            answer.clear();
+            UdsServer.readFully(channel, answer);
+            long total = 0;
+            for (long left = answer.getLong(0); left > 0; ) {
+                buffer.clear().limit((int) Math.min(buffer.capacity(), left));
+                int n = channel.read(buffer);
+                if (n < 0) {
+                    break;
+                }
+                left -= n;
+                total += n;
+            }
+            return total;
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+}
