@@ -186,6 +186,24 @@ class ProcessEchoTest {
     }
 
     @Test
+    void sixtyFourConnectionsFromFourProcessesAllAnswered() throws Exception {
+        List<Process> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                clients.add(TestProcesses.launch(TestClientMain.class, List.of("-Xmx128m"), "many", base + ".bytes",
+                        "16", "300"));
+            }
+            for (Process client : clients) {
+                TestProcesses.Result result = TestProcesses.await(client, 180);
+                assertEquals(0, result.exitCode(), result.output());
+                assertTrue(result.output().contains("OK " + 16 * 300), result.output());
+            }
+        } finally {
+            clients.forEach(TestProcesses::kill);
+        }
+    }
+
+    @Test
     void tenGigabytesEachWayWithBoundedHeap() throws Exception {
         long size = 10_000_000_000L;
         for (String mode : List.of("upload", "download")) {

@@ -160,6 +160,16 @@ class ProcessErrorsTest {
     }
 
     @Test
+    void bothSidesSleepTheWayThisRunAsksFor() throws Exception {
+        String expected = "fallback".equals(System.getProperty("ipc.connect.signal")) ? "fallback" : "futex";
+        assertEquals(expected, ipc.connect.internal.signal.Signal.kernelWait() ? "futex" : "fallback", "this JVM");
+        try (IpcClient client = new IpcClient(factory, base + ".mode")) {
+            assertEquals(expected, new String(client.sendAndReceive(new byte[0], TIMEOUT), StandardCharsets.UTF_8),
+                    "the server process");
+        }
+    }
+
+    @Test
     void idleServerAndClientUseAlmostNoCpu() throws Exception {
         try (IpcClient client = new IpcClient(factory, base + ".bytes")) {
             assertArrayEquals(utf8("x"), client.sendAndReceive(utf8("x"), TIMEOUT));

@@ -85,6 +85,39 @@ public final class TestClientMain {
                     System.out.flush();
                     client.sendAndReceive("600000".getBytes(StandardCharsets.UTF_8), Duration.ofDays(1));
                 }
+                case "many" -> {
+                    // N more clients (connections) of this process, all sending at once
+                    int connections = Integer.parseInt(args[2]);
+                    int requests = Integer.parseInt(args[3]);
+                    java.util.List<Thread> threads = new java.util.ArrayList<>();
+                    java.util.concurrent.atomic.AtomicLong answered = new java.util.concurrent.atomic.AtomicLong();
+                    java.util.concurrent.ConcurrentLinkedQueue<Throwable> failures =
+                            new java.util.concurrent.ConcurrentLinkedQueue<>();
+                    for (int c = 0; c < connections; c++) {
+                        int connection = c;
+                        threads.add(Thread.ofPlatform().start(() -> {
+                            try (IpcClient own = new IpcClient(factory, args[1])) {
+                                for (int i = 0; i < requests; i++) {
+                                    byte[] request = ("connection " + connection + " request " + i)
+                                            .getBytes(StandardCharsets.UTF_8);
+                                    if (!Arrays.equals(request, own.sendAndReceive(request, timeout))) {
+                                        throw new AssertionError("wrong echo on connection " + connection);
+                                    }
+                                    answered.incrementAndGet();
+                                }
+                            } catch (Throwable t) {
+                                failures.add(t);
+                            }
+                        }));
+                    }
+                    for (Thread thread : threads) {
+                        thread.join();
+                    }
+                    if (!failures.isEmpty()) {
+                        throw new AssertionError(failures.size() + " connections failed", failures.peek());
+                    }
+                    System.out.println("OK " + answered.get());
+                }
                 case "soak" -> {
                     long[] counts = Soak.run(client, Long.parseLong(args[2]));
                     System.out.println("OK " + counts[0] + " requests " + counts[1] + " bytes");

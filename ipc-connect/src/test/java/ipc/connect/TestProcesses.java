@@ -19,6 +19,12 @@ final class TestProcesses {
     private TestProcesses() {
     }
 
+    /** Settings of this JVM that its child processes must share (the forced fallback signal). */
+    private static List<String> inherited() {
+        String signal = System.getProperty("ipc.connect.signal");
+        return signal == null ? List.of() : List.of("-Dipc.connect.signal=" + signal);
+    }
+
     /** A channel base name no other test (nor another run) uses. */
     static String uniqueChannel(String test) {
         return "t-" + test + "-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet();
@@ -35,6 +41,7 @@ final class TestProcesses {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow());
         command.add("--enable-native-access=ALL-UNNAMED");
+        command.addAll(inherited());
         command.addAll(jvmOptions);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
@@ -84,6 +91,7 @@ final class TestProcesses {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow());
         command.add("--enable-native-access=ALL-UNNAMED");
+        command.addAll(inherited());
         command.addAll(jvmOptions);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));

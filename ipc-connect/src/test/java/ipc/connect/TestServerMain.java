@@ -21,6 +21,7 @@ import java.util.zip.CRC32C;
  *   <li>{@code connections}: the request names a behaviour (empty: {@code echo}); answers the number of open
  *       connections on that channel;</li>
  *   <li>{@code soak}: checks the request's CRC trailer, answers a random body with its own ({@link Soak});</li>
+ *   <li>{@code mode}: answers how this process sleeps: {@code futex} or {@code fallback};</li>
  *   <li>{@code lastfailure}: answers the last exception a {@code count} handler met reading its request.</li>
  * </ul>
  */
@@ -45,6 +46,9 @@ public final class TestServerMain {
                 return new IpcDataBytes((result[0] + " " + result[1]).getBytes(StandardCharsets.UTF_8));
             });
             server.listen(base + ".soak", request -> Soak.answer(request.readAllBytes()));
+            server.listen(base + ".mode", request -> new IpcDataBytes(
+                    (ipc.connect.internal.signal.Signal.kernelWait() ? "futex" : "fallback")
+                            .getBytes(StandardCharsets.UTF_8)));
             server.listen(base + ".lastfailure", request -> new IpcDataBytes(
                     lastFailure.getBytes(StandardCharsets.UTF_8)));
             server.listen(base + ".generate", request -> {

@@ -91,7 +91,7 @@ public final class Signal {
         if (FUTEX) {
             Futex.await(word, sequence, timeoutNanos, timespec);
         } else if (getIntAcquire(segment, offset + SignalDescriptor.SEQUENCE_OFFSET) == sequence) {
-            java.util.concurrent.locks.LockSupport.parkNanos(Math.min(timeoutNanos, 1_000_000L));
+            java.util.concurrent.locks.LockSupport.parkNanos(timeoutNanos); // the fallback polls: the caller backs off
         }
     }
 

@@ -21,6 +21,7 @@ public final class SignalWaiter {
     private final long sleepNanos;
     private final MemorySegment timespec = Signal.newTimespec();
     private int idleCount;
+    private int sleeps;
     private boolean announced;
     private int sequence;
 
@@ -43,6 +44,7 @@ public final class SignalWaiter {
             announced = false;
         }
         idleCount = 0;
+        sleeps = 0;
     }
 
     /** The last pass found nothing: spin, yield or sleep. */
@@ -61,7 +63,11 @@ public final class SignalWaiter {
             sequence = signal.announce();
             announced = true;
         } else {
-            signal.await(sequence, sleepNanos, timespec);
+            // In the kernel a sleep ends at the wake; the portable fallback can only poll, backing off from 50 µs
+            // to about 13 ms so an idle fallback process stays near 0% CPU.
+            long nanos = Signal.kernelWait() ? sleepNanos : Math.min(sleepNanos, 50_000L << Math.min(sleeps, 8));
+            sleeps++;
+            signal.await(sequence, nanos, timespec);
             signal.retract();
             announced = false;
         }
