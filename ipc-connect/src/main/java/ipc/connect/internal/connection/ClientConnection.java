@@ -85,7 +85,8 @@ public final class ClientConnection implements AutoCloseable {
         this.doorbell = new Signal(segment, ConnectionDescriptor.DOORBELL_OFFSET);
         int capacity = settings.ringCapacity();
         this.requests = new FrameWriter(
-                new OneToOneRing(segment, ConnectionDescriptor.requestRingOffset(), capacity), serverDoorbell);
+                new OneToOneRing(segment, ConnectionDescriptor.requestRingOffset(), capacity), serverDoorbell,
+                ConnectionDescriptor.CLIENT_REQUEST_BYTES_OFFSET);
         this.responses = new OneToOneRing(segment, ConnectionDescriptor.responseRingOffset(capacity), capacity);
         this.description = "channel '" + name + "' (server pid " + server.pid() + ")";
     }
@@ -224,6 +225,7 @@ public final class ClientConnection implements AutoCloseable {
         setIntPlain(segment, ConnectionDescriptor.CLIENT_STATE_OFFSET, ConnectionDescriptor.CLIENT_OPEN);
         setLongPlain(segment, ConnectionDescriptor.CHANNEL_NONCE_OFFSET,
                 getLongPlain(channelHeader, ChannelDescriptor.NONCE_OFFSET));
+        setLongPlain(segment, ConnectionDescriptor.CONNECTED_AT_OFFSET, System.currentTimeMillis());
         setIntRelease(segment, ConnectionDescriptor.LAYOUT_VERSION_OFFSET, ConnectionDescriptor.LAYOUT_VERSION);
     }
 
@@ -303,6 +305,7 @@ public final class ClientConnection implements AutoCloseable {
      */
     public ClientExchange begin(long timeoutNanos) throws IOException {
         ClientExchange exchange = new ClientExchange(this, nextRequestId.incrementAndGet(), timeoutNanos);
+        count(ConnectionDescriptor.CLIENT_REQUESTS_OFFSET, 1);
         exchanges.put(exchange.requestId(), exchange);
         IOException cause = deadCause();
         if (cause != null) {
@@ -325,6 +328,15 @@ public final class ClientConnection implements AutoCloseable {
 
     private static IOException copy(IOException cause) {
         return Failures.inCaller(cause);
+    }
+
+    /** Adds to one of the client's counters in the connection header; nothing once the file is unmapped. */
+    void count(long counterOffset, long delta) {
+        try {
+            getAndAddLong(segment, counterOffset, delta);
+        } catch (IllegalStateException closed) {
+            // the connection ended
+        }
     }
 
     void forget(ClientExchange exchange) {
@@ -360,14 +372,14 @@ public final class ClientConnection implements AutoCloseable {
                         || getIntAcquire(channelHeader, ChannelDescriptor.STATE_OFFSET)
                         != ChannelDescriptor.STATE_OPEN) {
                     readResponses(); // frames written before the close
-                    die(new IpcClosedException(description + ": the server closed the connection"));
+                    die(new IpcClosedException(description + ": the server closed the connection"), Level.DEBUG);
                     return;
                 }
                 long now = System.nanoTime();
                 if (now - nextLivenessCheck >= 0) {
                     nextLivenessCheck = now + LIVENESS_PERIOD_NANOS;
                     if (!server.isAlive()) {
-                        die(new IpcClosedException(description + ": the server process died"));
+                        die(new IpcClosedException(description + ": the server process died"), Level.INFO);
                         return;
                     }
                 }
@@ -378,11 +390,10 @@ public final class ClientConnection implements AutoCloseable {
                 }
             }
         } catch (RingCorruptedException | ServerConnection.ProtocolException e) {
-            die(new IpcException(description + ": protocol error: " + e.getMessage()));
+            die(new IpcException(description + ": protocol error: " + e.getMessage()), Level.WARNING);
         } catch (RuntimeException e) {
             if (!closed.get()) {
-                LOG.log(Level.ERROR, description + ": reader failed", e);
-                die(new IpcException(description + ": reader failed: " + e, e));
+                die(new IpcException(description + ": reader failed: " + e, e), Level.WARNING);
             }
         } finally {
             waiter.reset();
@@ -435,7 +446,7 @@ public final class ClientConnection implements AutoCloseable {
         try {
             return readResponses();
         } catch (RingCorruptedException | ServerConnection.ProtocolException e) {
-            die(new IpcException(description + ": protocol error: " + e.getMessage()));
+            die(new IpcException(description + ": protocol error: " + e.getMessage()), Level.WARNING);
             return 0;
         }
     }
@@ -457,6 +468,7 @@ public final class ClientConnection implements AutoCloseable {
                 if (!exchange.onData(buffer, chunkOffset, chunkLength)) {
                     return false;
                 }
+                count(ConnectionDescriptor.CLIENT_RESPONSE_BYTES_OFFSET, chunkLength);
                 if (kind == FrameDescriptor.RESPONSE_END) {
                     exchange.onEnd();
                 }
@@ -484,11 +496,14 @@ public final class ClientConnection implements AutoCloseable {
         }
     }
 
-    private void die(IOException cause) {
-        if (failure == null) {
-            failure = cause;
+    /** Logged once per connection, at {@code level}: DEBUG for an orderly close, higher for death or damage. */
+    private void die(IOException cause, Level level) {
+        if (failure != null) {
+            return;
         }
-        LOG.log(Level.DEBUG, () -> description + ": connection lost: " + cause.getMessage());
+        failure = cause;
+        LOG.log(level, () -> "connection lost, client pid " + ProcessIdentity.current().pid() + ": "
+                + cause.getMessage());
         requests.close(() -> copy(cause));
         for (ClientExchange exchange : exchanges.values()) {
             exchange.onFailure(copy(cause));

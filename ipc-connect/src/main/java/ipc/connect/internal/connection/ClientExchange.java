@@ -184,6 +184,7 @@ public final class ClientExchange {
         try {
             return begun.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
+            connection.count(ConnectionDescriptor.CLIENT_TIMEOUTS_OFFSET, 1);
             cancel();
             throw new IpcTimeoutException(description.get() + ": no response within "
                     + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
@@ -218,6 +219,7 @@ public final class ClientExchange {
                 .execute(() -> {
                     if (!result.isDone() && result.completeExceptionally(new IpcTimeoutException(description.get()
                             + ": no response within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"))) {
+                        connection.count(ConnectionDescriptor.CLIENT_TIMEOUTS_OFFSET, 1);
                         cancel();
                     }
                 });
@@ -275,6 +277,7 @@ public final class ClientExchange {
 
     /** The response failed (remote error, connection lost, body source failed): stop sending the body too. */
     void onFailure(IOException cause) {
+        connection.count(ConnectionDescriptor.CLIENT_FAILURES_OFFSET, 1);
         if (!begun.completeExceptionally(cause)) {
             response.fail(cause);
         }

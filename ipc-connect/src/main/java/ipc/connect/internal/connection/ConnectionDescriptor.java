@@ -35,11 +35,26 @@ import ipc.connect.internal.signal.SignalDescriptor;
  *  |                 Channel nonce (the server it connects to)     |  48
  *  |                                                               |
  *  +---------------------------------------------------------------+
+ *  |                 Connected at (epoch ms)                       |  56
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
  *  |                 ... padding to 128 ...                        |
  *  +---------------------------------------------------------------+
- *  |                 Doorbell signal: the client reader sleeps here|  128
+ *  |                 Client counters (client writes, atomic adds): |  128
+ *  |                 requests, request bytes sent, response bytes  |
+ *  |                 received, timeouts, failures (5 longs)        |
  *  +---------------------------------------------------------------+
- *  |                 Request ring (client produces, server consumes)|  256
+ *  |                 ... padding to 256 ...                        |
+ *  +---------------------------------------------------------------+
+ *  |                 Server counters (server writes, atomic adds): |  256
+ *  |                 requests, request bytes received, response    |
+ *  |                 bytes sent, handler errors (4 longs)          |
+ *  +---------------------------------------------------------------+
+ *  |                 ... padding to 384 ...                        |
+ *  +---------------------------------------------------------------+
+ *  |                 Doorbell signal: the client reader sleeps here|  384
+ *  +---------------------------------------------------------------+
+ *  |                 Request ring (client produces, server consumes)|  512
  *  |                 RingDescriptor.ringLength(capacity) bytes     |
  *  +---------------------------------------------------------------+
  *  |                 Response ring (server produces, client        |
@@ -61,7 +76,19 @@ public final class ConnectionDescriptor {
     public static final int CLIENT_STATE_OFFSET = 40;
     public static final int SERVER_STATE_OFFSET = 44;
     public static final int CHANNEL_NONCE_OFFSET = 48;
-    public static final int DOORBELL_OFFSET = 128;
+    public static final int CONNECTED_AT_OFFSET = 56;
+    /** Client counters: two cache lines of their own, apart from the server's. */
+    public static final int CLIENT_REQUESTS_OFFSET = 128;
+    public static final int CLIENT_REQUEST_BYTES_OFFSET = 136;
+    public static final int CLIENT_RESPONSE_BYTES_OFFSET = 144;
+    public static final int CLIENT_TIMEOUTS_OFFSET = 152;
+    public static final int CLIENT_FAILURES_OFFSET = 160;
+    /** Server counters, two cache lines away from the client's. */
+    public static final int SERVER_REQUESTS_OFFSET = 256;
+    public static final int SERVER_REQUEST_BYTES_OFFSET = 264;
+    public static final int SERVER_RESPONSE_BYTES_OFFSET = 272;
+    public static final int SERVER_ERRORS_OFFSET = 280;
+    public static final int DOORBELL_OFFSET = 384;
     public static final int HEADER_LENGTH = DOORBELL_OFFSET + SignalDescriptor.LENGTH;
 
     public static final int CLIENT_OPEN = 1;

@@ -2,6 +2,7 @@ package ipc.connect.internal.connection;
 
 import ipc.connect.IpcException;
 import ipc.connect.IpcTimeoutException;
+import ipc.connect.internal.memory.SharedAccess;
 import ipc.connect.internal.ring.OneToOneRing;
 import ipc.connect.internal.ring.RingCorruptedException;
 import ipc.connect.internal.signal.Signal;
@@ -30,6 +31,7 @@ public final class FrameWriter {
     private final Signal peer;
     private final ReentrantLock lock = new ReentrantLock();
     private final int maxChunk;
+    private final long bodyBytesCounter;
     private volatile Thread roomWaiter;
     private volatile long headAtWait;
     private volatile Supplier<? extends IOException> closedBy;
@@ -37,10 +39,12 @@ public final class FrameWriter {
     /**
      * @param ring the ring this process produces into
      * @param peer the signal the consumer's poller sleeps on
+     * @param bodyBytesCounter offset in the ring's segment of the counter of body bytes written
      */
-    public FrameWriter(OneToOneRing ring, Signal peer) {
+    public FrameWriter(OneToOneRing ring, Signal peer, long bodyBytesCounter) {
         this.ring = ring;
         this.peer = peer;
+        this.bodyBytesCounter = bodyBytesCounter;
         this.maxChunk = ring.maxPayloadLength() - FrameDescriptor.HEADER_LENGTH;
     }
 
@@ -69,6 +73,9 @@ public final class FrameWriter {
                         at + FrameDescriptor.HEADER_LENGTH, length);
             }
             ring.commit();
+            if (length > 0 && kind != FrameDescriptor.ERROR && kind != FrameDescriptor.WINDOW) {
+                SharedAccess.getAndAddLong(segment, bodyBytesCounter, length);
+            }
         } catch (IllegalStateException e) {
             // the mapping was closed under us: the connection is gone
             ring.abort();

@@ -9,6 +9,7 @@ import static ipc.connect.internal.memory.SharedAccess.setIntRelease;
 import ipc.connect.IpcClosedException;
 import ipc.connect.IpcException;
 import ipc.connect.internal.memory.MappedFile;
+import ipc.connect.internal.memory.SharedAccess;
 import ipc.connect.internal.memory.SharedDirectory;
 import ipc.connect.internal.ring.OneToOneRing;
 import ipc.connect.internal.ring.RingCorruptedException;
@@ -52,7 +53,8 @@ final class ServerConnection {
         this.requests = new OneToOneRing(segment, ConnectionDescriptor.requestRingOffset(), capacity);
         this.clientDoorbell = new Signal(segment, ConnectionDescriptor.DOORBELL_OFFSET);
         this.responses = new FrameWriter(
-                new OneToOneRing(segment, ConnectionDescriptor.responseRingOffset(capacity), capacity), clientDoorbell);
+                new OneToOneRing(segment, ConnectionDescriptor.responseRingOffset(capacity), capacity), clientDoorbell,
+                ConnectionDescriptor.SERVER_RESPONSE_BYTES_OFFSET);
         this.client = new ProcessIdentity(getLongPlain(segment, ConnectionDescriptor.CLIENT_PID_OFFSET),
                 getLongPlain(segment, ConnectionDescriptor.CLIENT_START_TIME_OFFSET));
         this.description = "channel '" + channel.name() + "', client pid " + client.pid();
@@ -161,6 +163,7 @@ final class ServerConnection {
                 ServerExchange exchange = exchanges.get(requestId);
                 boolean first = false;
                 if (exchange == null) {
+                    count(ConnectionDescriptor.SERVER_REQUESTS_OFFSET, 1);
                     exchange = new ServerExchange(this, requestId);
                     exchanges.put(requestId, exchange);
                     first = true;
@@ -176,6 +179,7 @@ final class ServerConnection {
                 if (!exchange.requestStream().offer(buffer, chunkOffset, chunkLength)) {
                     return false; // the handler is behind: leave the frame in the ring
                 }
+                count(ConnectionDescriptor.SERVER_REQUEST_BYTES_OFFSET, chunkLength);
                 if (kind == FrameDescriptor.REQUEST_END) {
                     exchange.endRequest();
                 }
@@ -204,6 +208,15 @@ final class ServerConnection {
             }
             default -> throw new ProtocolException("unexpected " + FrameDescriptor.kindName(kind)
                     + " frame for request " + requestId);
+        }
+    }
+
+    /** Adds to one of the server's counters in the connection header; nothing once the file is unmapped. */
+    void count(long counterOffset, long delta) {
+        try {
+            SharedAccess.getAndAddLong(segment, counterOffset, delta);
+        } catch (IllegalStateException closed) {
+            // the connection ended
         }
     }
 

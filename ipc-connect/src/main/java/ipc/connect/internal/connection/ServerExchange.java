@@ -163,6 +163,7 @@ public final class ServerExchange {
     }
 
     private void writeError(Throwable failure) throws IOException {
+        connection.count(ConnectionDescriptor.SERVER_ERRORS_OFFSET, 1);
         byte[] chunk = FrameDescriptor.encodeError(failure.getClass().getName(), failure.getMessage(),
                 connection.responses().maxChunk());
         connection.responses().write(FrameDescriptor.ERROR, requestId, chunk, 0, chunk.length, 0, description);
