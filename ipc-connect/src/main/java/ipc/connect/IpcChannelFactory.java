@@ -134,7 +134,7 @@ public final class IpcChannelFactory {
         /**
          * Largest request body a server accepts; a larger request is refused (the client's call fails with an
          * {@link IpcRemoteException} naming the limit, the handler's request stream with an {@link IpcException}).
-         * Default: no limit.
+         * A setting of the channel: clients must use the same value. Default: no limit.
          */
         public Builder maxRequestBytes(long maxRequestBytes) {
             this.maxRequestBytes = maxRequestBytes;

@@ -59,6 +59,27 @@ class CorruptFilesTest {
     }
 
     @Test
+    void aDifferentRequestLimitIsRefusedWithBothValues() throws Exception {
+        String base = TestProcesses.uniqueChannel("limits");
+        Process server = TestProcesses.startServer(base, Integer.toString(IpcChannelFactory.DEFAULT_RING_CAPACITY),
+                "5000");
+        try {
+            try (IpcClient client = new IpcClient(new IpcChannelFactory(), base + ".echo")) {
+                IpcException e = assertThrows(IpcException.class, () -> client.send(IpcData.empty(), TIMEOUT));
+                assertTrue(e.getMessage().contains("settings differ") && e.getMessage().contains("5000 bytes")
+                        && e.getMessage().contains("no limit"), e.getMessage());
+            }
+            IpcChannelFactory matching = IpcChannelFactory.builder().maxRequestBytes(5000).build();
+            try (IpcClient client = new IpcClient(matching, base + ".bytes")) {
+                assertEquals(5000, client.sendAndReceive(new byte[5000], TIMEOUT).length);
+            }
+        } finally {
+            assertEquals(0, TestProcesses.stop(server));
+            TestProcesses.kill(server);
+        }
+    }
+
+    @Test
     void aDifferentRingCapacityIsRefusedWithBothValues() throws Exception {
         String base = TestProcesses.uniqueChannel("settings");
         Process server = TestProcesses.startServer(base, "65536");

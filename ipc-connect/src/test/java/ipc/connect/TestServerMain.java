@@ -8,7 +8,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.zip.CRC32C;
 
 /**
- * A server process for the tests. It listens on several channels named {@code <base>.<behaviour>} and prints
+ * A server process for the tests: {@code TestServerMain <base> [ringCapacity [maxRequestBytes]]}. It listens on several channels named {@code <base>.<behaviour>} and prints
  * {@code READY} once all listen; it exits when its standard input closes (or it is killed).
  * <ul>
  *   <li>{@code echo}: streams the request back while it arrives;</li>
@@ -29,9 +29,14 @@ public final class TestServerMain {
     private static volatile String lastFailure = "";
     public static void main(String[] args) throws Exception {
         String base = args[0];
-        IpcChannelFactory factory = args.length > 1
-                ? IpcChannelFactory.builder().ringCapacity(Integer.parseInt(args[1])).build()
-                : new IpcChannelFactory();
+        IpcChannelFactory.Builder settings = IpcChannelFactory.builder();
+        if (args.length > 1) {
+            settings.ringCapacity(Integer.parseInt(args[1]));
+        }
+        if (args.length > 2) {
+            settings.maxRequestBytes(Long.parseLong(args[2]));
+        }
+        IpcChannelFactory factory = settings.build();
         try (IpcServer server = new IpcServer(factory, Boolean.getBoolean("inline") ? IpcServer.DIRECT : null)) {
             server.listen(base + ".echo", request -> new IpcDataStream(request));
             server.listen(base + ".bytes", request -> new IpcDataBytes(request.readAllBytes()));

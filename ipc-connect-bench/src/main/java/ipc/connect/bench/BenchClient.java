@@ -41,6 +41,7 @@ public final class BenchClient {
             small(out, "small", "ipc", requests, warmUp, () -> ipcSmall(small));
             small(out, "small-direct", "ipc", requests, warmUp, () -> ipcSmall(direct));
             small(out, "small", "uds", requests, warmUp, uds::small);
+            pipelined(out, direct, requests, warmUp);
             stream(out, "upload", "ipc", bytes, warmBytes, n -> ipcUpload(upload, n));
             stream(out, "upload", "uds", bytes, warmBytes, uds::upload);
             stream(out, "download", "ipc", bytes, warmBytes, n -> ipcDownload(download, n));
@@ -73,6 +74,47 @@ public final class BenchClient {
                 + histogram.getValueAtPercentile(50) + " " + histogram.getValueAtPercentile(99) + " "
                 + histogram.getValueAtPercentile(99.9) + " " + histogram.getMaxValue());
         out.flush();
+    }
+
+    /** {@code sendAsync} with up to {@value #IN_FLIGHT} requests in flight on one client. */
+    private static void pipelined(PrintStream out, IpcClient client, int requests, int warmUp) throws IOException {
+        runPipelined(client, warmUp);
+        long start = System.nanoTime();
+        runPipelined(client, requests);
+        long nanos = System.nanoTime() - start;
+        out.println("RESULT pipelined ipc " + requests + " " + nanos);
+        out.flush();
+    }
+
+    static final int IN_FLIGHT = 256;
+
+    private static void runPipelined(IpcClient client, int requests) throws IOException {
+        java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(IN_FLIGHT);
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        try {
+            for (int i = 0; i < requests && failure.get() == null; i++) {
+                window.acquire();
+                client.sendAsync(IpcData.of(HELLO), TIMEOUT).whenComplete((response, error) -> {
+                    if (error != null) {
+                        failure.compareAndSet(null, error);
+                    } else {
+                        try {
+                            response.close();
+                        } catch (IOException e) {
+                            failure.compareAndSet(null, e);
+                        }
+                    }
+                    window.release();
+                });
+            }
+            window.acquire(IN_FLIGHT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted");
+        }
+        if (failure.get() != null) {
+            throw new IOException("pipelined request failed", failure.get());
+        }
     }
 
     private static void stream(PrintStream out, String workload, String transport, long bytes, long warmBytes,

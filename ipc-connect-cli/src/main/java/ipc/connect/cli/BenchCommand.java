@@ -89,6 +89,12 @@ final class BenchCommand implements Callable<Integer> {
         String requests = String.format(Locale.ROOT, "%,d", requestCount);
         smallRow(results, "small", requests + " small requests, handler on a virtual thread");
         smallRow(results, "small-direct", requests + " small requests, handler inline (`IpcServer.DIRECT`)");
+        long[] pipelined = results.get("pipelined ipc");
+        if (pipelined != null) {
+            System.out.printf(Locale.ROOT, "| %s small requests, `sendAsync`, %d in flight (inline handler) | %,.0f ms;"
+                            + " %,.0f requests/s | (no equivalent) | | |%n", requests, 256, pipelined[1] / 1e6,
+                    pipelined[0] / (pipelined[1] / 1e9));
+        }
         String gigabytes = String.format(Locale.ROOT, "%.1f GB", byteCount / 1e9);
         streamRow(results, "upload", "Send " + gigabytes + " client→server");
         streamRow(results, "download", "Retrieve " + gigabytes + " server→client");

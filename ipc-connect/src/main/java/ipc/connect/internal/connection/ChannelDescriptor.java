@@ -36,6 +36,9 @@ import ipc.connect.internal.signal.SignalDescriptor;
  *  |                 Connect sequence (clients add 1 per connect)  |  56
  *  |                                                               |
  *  +---------------------------------------------------------------+
+ *  |                 Max request bytes (setting)                   |  64
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
  *  |                 ... padding to 128 ...                        |
  *  +---------------------------------------------------------------+
  *  |                 Doorbell signal: the dispatcher sleeps here   |  128
@@ -62,6 +65,7 @@ public final class ChannelDescriptor {
     public static final int NONCE_OFFSET = 40;
     public static final int STATE_OFFSET = 48;
     public static final int CONNECT_SEQUENCE_OFFSET = 56;
+    public static final int MAX_REQUEST_BYTES_OFFSET = 64;
     public static final int DOORBELL_OFFSET = 128;
     public static final int HEADER_LENGTH = DOORBELL_OFFSET + SignalDescriptor.LENGTH;
 

@@ -184,6 +184,11 @@ public final class ClientConnection implements AutoCloseable {
             throw new IpcException("channel '" + name + "': settings differ: the server allows "
                     + serverMaxConnections + " connections, this client's factory says " + settings.maxConnections());
         }
+        long serverMaxRequest = getLongPlain(header, ChannelDescriptor.MAX_REQUEST_BYTES_OFFSET);
+        if (serverMaxRequest != settings.maxRequestBytes()) {
+            throw new IpcException("channel '" + name + "': settings differ: the server accepts requests of at most "
+                    + limit(serverMaxRequest) + ", this client's factory says " + limit(settings.maxRequestBytes()));
+        }
         ProcessIdentity server = new ProcessIdentity(getLongPlain(header, ChannelDescriptor.SERVER_PID_OFFSET),
                 getLongPlain(header, ChannelDescriptor.SERVER_START_TIME_OFFSET));
         if (getIntAcquire(header, ChannelDescriptor.STATE_OFFSET) != ChannelDescriptor.STATE_OPEN) {
@@ -197,6 +202,10 @@ public final class ClientConnection implements AutoCloseable {
                     + (reclaimed ? " (stale files removed)" : ""));
         }
         return server;
+    }
+
+    private static String limit(long bytes) {
+        return bytes == Long.MAX_VALUE ? "no limit" : bytes + " bytes";
     }
 
     private static int claimSlot(String name, MemorySegment header, int maxConnections, long connectionId)

@@ -231,6 +231,7 @@ public final class ServerChannel implements AutoCloseable {
         setIntPlain(header, ChannelDescriptor.HEADER_LENGTH_OFFSET, ChannelDescriptor.HEADER_LENGTH);
         setIntPlain(header, ChannelDescriptor.RING_CAPACITY_OFFSET, settings.ringCapacity());
         setIntPlain(header, ChannelDescriptor.MAX_CONNECTIONS_OFFSET, settings.maxConnections());
+        setLongPlain(header, ChannelDescriptor.MAX_REQUEST_BYTES_OFFSET, settings.maxRequestBytes());
         setLongPlain(header, ChannelDescriptor.SERVER_PID_OFFSET, self.pid());
         setLongPlain(header, ChannelDescriptor.SERVER_START_TIME_OFFSET, self.startMillis());
         setLongPlain(header, ChannelDescriptor.NONCE_OFFSET, ThreadLocalRandom.current().nextLong());
