@@ -44,10 +44,13 @@ public record ChannelSettings(Path directory, int ringCapacity, int maxConnectio
 
     /**
      * The flow-control window of one body: the chunk bytes a sender may have in flight before the receiver returns
-     * credit, and so the receiving buffer of one exchange. Equal on both sides since the ring capacity is.
+     * credit, and so the most the receiving buffer of one exchange holds (it grows that large only while its
+     * consumer lags). Four ring capacities (capped at 1 GiB): with only one, every credit round trip stalled the
+     * sender and 10 GB downloads ran at 1.8-7.5 GB/s from run to run; with four, 6.4-11 GB/s. Equal on both sides,
+     * since the ring capacity is.
      */
     public int window() {
-        return ringCapacity;
+        return (int) Math.min(4L * ringCapacity, 1 << 30);
     }
 
     public SharedDirectory sharedDirectory() {
