@@ -68,15 +68,7 @@ public final class IpcClient implements AutoCloseable {
      * @throws IpcException for other failures, such as settings that differ from the server's
      */
     public InputStream send(IpcData data, Duration timeout) throws IOException {
-        Objects.requireNonNull(data, "data");
-        long timeoutNanos = checkTimeout(timeout);
-        ClientExchange exchange = connection(timeoutNanos).begin(timeoutNanos);
-        switch (data) {
-            case IpcDataEmpty ignored -> exchange.sendBytes(new byte[0], 0, 0);
-            case IpcDataBytes bytes -> exchange.sendBytes(bytes.array(), bytes.offset(), bytes.length());
-            case IpcDataStream stream -> exchange.sendStream(stream.stream(), stream.closeStream());
-        }
-        return exchange.awaitResponse();
+        return start(data, timeout).awaitResponse();
     }
 
     /**
@@ -89,22 +81,11 @@ public final class IpcClient implements AutoCloseable {
      * {@code timeout}). It completes on a virtual thread of this client, never on its internal reader, so dependent
      * actions may block or send again.
      *
-     * @throws IpcException if connecting fails
+     * @throws IpcException if the request could not be handed over: connecting failed (as in
+     *     {@link #send(IpcData, Duration)}), or the connection refused a body small enough to be written at once
      */
     public CompletableFuture<InputStream> sendAsync(IpcData data, Duration timeout) throws IOException {
-        Objects.requireNonNull(data, "data");
-        long timeoutNanos = checkTimeout(timeout);
-        ClientExchange exchange = connection(timeoutNanos).begin(timeoutNanos);
-        try {
-            switch (data) {
-                case IpcDataEmpty ignored -> exchange.sendBytes(new byte[0], 0, 0);
-                case IpcDataBytes bytes -> exchange.sendBytes(bytes.array(), bytes.offset(), bytes.length());
-                case IpcDataStream stream -> exchange.sendStream(stream.stream(), stream.closeStream());
-            }
-        } catch (IOException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        return exchange.responseAsync(COMPLETIONS);
+        return start(data, timeout).responseAsync(COMPLETIONS);
     }
 
     /** {@link #sendAsync(IpcData, Duration)} with a 30-second timeout. */
@@ -122,6 +103,19 @@ public final class IpcClient implements AutoCloseable {
         try (InputStream response = send(new IpcDataBytes(request), timeout)) {
             return response.readAllBytes();
         }
+    }
+
+    /** Connects if needed, registers an exchange and starts sending its body (inline, or from a virtual thread). */
+    private ClientExchange start(IpcData data, Duration timeout) throws IOException {
+        Objects.requireNonNull(data, "data");
+        long timeoutNanos = checkTimeout(timeout);
+        ClientExchange exchange = connection(timeoutNanos).begin(timeoutNanos);
+        switch (data) {
+            case IpcDataEmpty ignored -> exchange.sendBytes(new byte[0], 0, 0);
+            case IpcDataBytes bytes -> exchange.sendBytes(bytes.array(), bytes.offset(), bytes.length());
+            case IpcDataStream stream -> exchange.sendStream(stream.stream(), stream.closeStream());
+        }
+        return exchange;
     }
 
     private static long checkTimeout(Duration timeout) {

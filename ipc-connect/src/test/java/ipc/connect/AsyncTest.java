@@ -38,11 +38,7 @@ class AsyncTest {
 
     @AfterAll
     static void stopServer() throws Exception {
-        try {
-            assertEquals(0, TestProcesses.stop(server));
-        } finally {
-            TestProcesses.kill(server);
-        }
+        TestProcesses.stopAndAssertClean(server);
         assertEquals(List.of(), ChannelFiles.of(FACTORY, base));
     }
 

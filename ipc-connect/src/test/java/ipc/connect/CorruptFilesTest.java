@@ -74,8 +74,7 @@ class CorruptFilesTest {
                 assertEquals(5000, client.sendAndReceive(new byte[5000], TIMEOUT).length);
             }
         } finally {
-            assertEquals(0, TestProcesses.stop(server));
-            TestProcesses.kill(server);
+            TestProcesses.stopAndAssertClean(server);
         }
     }
 
@@ -96,8 +95,7 @@ class CorruptFilesTest {
                 assertEquals(300_000, client.sendAndReceive(payload, TIMEOUT).length);
             }
         } finally {
-            assertEquals(0, TestProcesses.stop(server));
-            TestProcesses.kill(server);
+            TestProcesses.stopAndAssertClean(server);
         }
         assertEquals(List.of(), ChannelFiles.of(new IpcChannelFactory(), base));
     }

@@ -46,13 +46,7 @@ class CrashTest {
     @AfterEach
     void cleanUp() throws Exception {
         TestProcesses.kill(client);
-        try {
-            if (server.isAlive()) {
-                assertEquals(0, TestProcesses.stop(server));
-            }
-        } finally {
-            TestProcesses.kill(server);
-        }
+        TestProcesses.stopAndAssertClean(server);
         // a killed server leaves its files; the next listen or connect reclaims them
         if (!ChannelFiles.of(factory, base).isEmpty()) {
             try (IpcClient probe = new IpcClient(factory, base + ".echo")) {

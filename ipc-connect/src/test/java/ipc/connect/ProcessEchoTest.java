@@ -41,11 +41,7 @@ class ProcessEchoTest {
 
     @AfterAll
     static void stopServer() throws InterruptedException {
-        try {
-            assertEquals(0, TestProcesses.stop(server), "server exit code");
-        } finally {
-            TestProcesses.kill(server);
-        }
+        TestProcesses.stopAndAssertClean(server);
         assertTrue(ChannelFiles.of(factory, base).isEmpty(), () -> "files left: " + ChannelFiles.of(factory, base));
     }
 
@@ -169,38 +165,12 @@ class ProcessEchoTest {
 
     @Test
     void sixteenClientProcessesAtOnce() throws Exception {
-        List<Process> clients = new ArrayList<>();
-        try {
-            for (int i = 0; i < 16; i++) {
-                clients.add(TestProcesses.launch(TestClientMain.class, List.of("-Xmx64m"), "echo", base + ".bytes",
-                        "2000"));
-            }
-            for (Process client : clients) {
-                TestProcesses.Result result = TestProcesses.await(client, 180);
-                assertEquals(0, result.exitCode(), result.output());
-                assertTrue(result.output().contains("OK 2000"), result.output());
-            }
-        } finally {
-            clients.forEach(TestProcesses::kill);
-        }
+        TestProcesses.runClients(16, List.of("-Xmx64m"), "OK 2000", 180, "echo", base + ".bytes", "2000");
     }
 
     @Test
     void sixtyFourConnectionsFromFourProcessesAllAnswered() throws Exception {
-        List<Process> clients = new ArrayList<>();
-        try {
-            for (int i = 0; i < 4; i++) {
-                clients.add(TestProcesses.launch(TestClientMain.class, List.of("-Xmx128m"), "many", base + ".bytes",
-                        "16", "300"));
-            }
-            for (Process client : clients) {
-                TestProcesses.Result result = TestProcesses.await(client, 180);
-                assertEquals(0, result.exitCode(), result.output());
-                assertTrue(result.output().contains("OK " + 16 * 300), result.output());
-            }
-        } finally {
-            clients.forEach(TestProcesses::kill);
-        }
+        TestProcesses.runClients(4, List.of("-Xmx128m"), "OK " + 16 * 300, 180, "many", base + ".bytes", "16", "300");
     }
 
     @Test

@@ -33,13 +33,7 @@ class ProcessErrorsTest {
 
     @AfterEach
     void stopServer() throws Exception {
-        try {
-            if (server.isAlive()) {
-                assertEquals(0, TestProcesses.stop(server));
-            }
-        } finally {
-            TestProcesses.kill(server);
-        }
+        TestProcesses.stopAndAssertClean(server);
         assertTrue(ChannelFiles.of(factory, base).isEmpty(), () -> "files left: " + ChannelFiles.of(factory, base));
     }
 

@@ -59,11 +59,7 @@ class SoakTest {
             assertEquals(List.of(), ChannelFiles.connections(factory, base + ".soak"));
         } finally {
             clients.forEach(TestProcesses::kill);
-            try {
-                assertEquals(0, TestProcesses.stop(server));
-            } finally {
-                TestProcesses.kill(server);
-            }
+            TestProcesses.stopAndAssertClean(server);
         }
         assertEquals(List.of(), ChannelFiles.of(factory, base));
     }

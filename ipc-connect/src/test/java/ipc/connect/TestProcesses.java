@@ -19,6 +19,20 @@ final class TestProcesses {
     private TestProcesses() {
     }
 
+    /** The same {@code java}, class path and native access as this JVM, running {@code main}. */
+    static List<String> command(Class<?> main, List<String> jvmOptions, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElseThrow());
+        command.add("--enable-native-access=ALL-UNNAMED");
+        command.addAll(inherited());
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(main.getName());
+        command.addAll(List.of(args));
+        return command;
+    }
+
     /** Settings of this JVM that its child processes must share (the forced fallback signal). */
     private static List<String> inherited() {
         String signal = System.getProperty("ipc.connect.signal");
@@ -38,16 +52,7 @@ final class TestProcesses {
     /** Like {@link #start(Class, List, String...)}, with the standard error sent to {@code errors}. */
     static Process start(Class<?> main, List<String> jvmOptions, ProcessBuilder.Redirect errors, String... args)
             throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElseThrow());
-        command.add("--enable-native-access=ALL-UNNAMED");
-        command.addAll(inherited());
-        command.addAll(jvmOptions);
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(main.getName());
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectError(errors).start();
+        Process process = new ProcessBuilder(command(main, jvmOptions, args)).redirectError(errors).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8));
         CompletableFuture<String> ready = CompletableFuture.supplyAsync(() -> {
@@ -88,16 +93,7 @@ final class TestProcesses {
 
     /** Starts {@code main} and returns what it printed once it exits; kills it after {@code timeoutSeconds}. */
     static Process launch(Class<?> main, List<String> jvmOptions, String... args) throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElseThrow());
-        command.add("--enable-native-access=ALL-UNNAMED");
-        command.addAll(inherited());
-        command.addAll(jvmOptions);
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(main.getName());
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectErrorStream(true).start();
+        return new ProcessBuilder(command(main, jvmOptions, args)).redirectErrorStream(true).start();
     }
 
     static Result await(Process process, long timeoutSeconds) throws Exception {
@@ -126,6 +122,38 @@ final class TestProcesses {
             process.waitFor(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Ends a test server: politely (its input closes) if it still runs, asserting it exits with 0; killed in any
+     * case.
+     */
+    static void stopAndAssertClean(Process server) throws InterruptedException {
+        try {
+            if (server.isAlive()) {
+                org.junit.jupiter.api.Assertions.assertEquals(0, stop(server), "server exit code");
+            }
+        } finally {
+            kill(server);
+        }
+    }
+
+    /** Launches client processes and checks that each exits with 0 and printed {@code expected}. */
+    static void runClients(int count, List<String> jvmOptions, String expected, long timeoutSeconds, String... args)
+            throws Exception {
+        List<Process> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < count; i++) {
+                clients.add(launch(TestClientMain.class, jvmOptions, args));
+            }
+            for (Process client : clients) {
+                Result result = await(client, timeoutSeconds);
+                org.junit.jupiter.api.Assertions.assertEquals(0, result.exitCode(), result.output());
+                org.junit.jupiter.api.Assertions.assertTrue(result.output().contains(expected), result.output());
+            }
+        } finally {
+            clients.forEach(TestProcesses::kill);
         }
     }
 

@@ -327,7 +327,7 @@ public final class ClientConnection implements AutoCloseable {
     private IOException deadCause() {
         IOException cause = failure;
         if (cause != null) {
-            return copy(cause);
+            return Failures.inCaller(cause);
         }
         if (closed.get()) {
             return new IpcClosedException(description + ": the client is closed");
@@ -335,9 +335,6 @@ public final class ClientConnection implements AutoCloseable {
         return null;
     }
 
-    private static IOException copy(IOException cause) {
-        return Failures.inCaller(cause);
-    }
 
     /** Adds to one of the client's counters in the connection header; nothing once the file is unmapped. */
     void count(long counterOffset, long delta) {
@@ -398,7 +395,7 @@ public final class ClientConnection implements AutoCloseable {
                     waiter.idle();
                 }
             }
-        } catch (RingCorruptedException | ServerConnection.ProtocolException e) {
+        } catch (RingCorruptedException | ProtocolException e) {
             die(new IpcException(description + ": protocol error: " + e.getMessage()), Level.WARNING);
         } catch (RuntimeException e) {
             if (!closed.get()) {
@@ -454,7 +451,7 @@ public final class ClientConnection implements AutoCloseable {
     int pollResponses() {
         try {
             return readResponses();
-        } catch (RingCorruptedException | ServerConnection.ProtocolException e) {
+        } catch (RingCorruptedException | ProtocolException e) {
             die(new IpcException(description + ": protocol error: " + e.getMessage()), Level.WARNING);
             return 0;
         }
@@ -462,7 +459,7 @@ public final class ClientConnection implements AutoCloseable {
 
     private boolean onFrame(int kind, MemorySegment buffer, long offset, int length) {
         if (length < FrameDescriptor.HEADER_LENGTH) {
-            throw new ServerConnection.ProtocolException(FrameDescriptor.kindName(kind) + " frame of " + length
+            throw new ProtocolException(FrameDescriptor.kindName(kind) + " frame of " + length
                     + " bytes, shorter than the " + FrameDescriptor.HEADER_LENGTH + "-byte frame header");
         }
         long requestId = buffer.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + FrameDescriptor.REQUEST_ID_OFFSET);
@@ -491,7 +488,7 @@ public final class ClientConnection implements AutoCloseable {
                 return true;
             }
             case FrameDescriptor.WINDOW -> {
-                int credit = ServerConnection.windowCredit(buffer, chunkOffset, chunkLength);
+                int credit = FrameDescriptor.windowCredit(buffer, chunkOffset, chunkLength);
                 if (exchange != null) {
                     exchange.onWindow(credit);
                 }
@@ -500,7 +497,7 @@ public final class ClientConnection implements AutoCloseable {
             case FrameDescriptor.PING -> {
                 return true;
             }
-            default -> throw new ServerConnection.ProtocolException("unexpected "
+            default -> throw new ProtocolException("unexpected "
                     + FrameDescriptor.kindName(kind) + " frame for request " + requestId);
         }
     }
@@ -513,9 +510,9 @@ public final class ClientConnection implements AutoCloseable {
         failure = cause;
         LOG.log(level, () -> "connection lost, client pid " + ProcessIdentity.current().pid() + ": "
                 + cause.getMessage());
-        requests.close(() -> copy(cause));
+        requests.close(() -> Failures.inCaller(cause));
         for (ClientExchange exchange : exchanges.values()) {
-            exchange.onFailure(copy(cause));
+            exchange.onFailure(Failures.inCaller(cause));
         }
         exchanges.clear();
     }
@@ -561,9 +558,5 @@ public final class ClientConnection implements AutoCloseable {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    long connectionId() {
-        return connectionId;
     }
 }

@@ -62,6 +62,23 @@ public final class FrameDescriptor {
         };
     }
 
+    /**
+     * The credit of a WINDOW frame's chunk, checked.
+     *
+     * @throws ProtocolException if the chunk has the wrong length or the credit is not positive
+     */
+    static int windowCredit(MemorySegment buffer, long offset, int length) {
+        if (length != WINDOW_LENGTH) {
+            throw new ProtocolException("WINDOW frame with a chunk of " + length + " bytes, expected "
+                    + WINDOW_LENGTH);
+        }
+        int credit = buffer.get(ValueLayout.JAVA_INT_UNALIGNED, offset + WINDOW_CREDIT_OFFSET);
+        if (credit <= 0) {
+            throw new ProtocolException("WINDOW frame with credit " + credit);
+        }
+        return credit;
+    }
+
     /** Encodes the chunk of an ERROR frame, cut to {@code maxLength} bytes. */
     public static byte[] encodeError(String className, String message, int maxLength) {
         byte[] name = className.getBytes(StandardCharsets.UTF_8);

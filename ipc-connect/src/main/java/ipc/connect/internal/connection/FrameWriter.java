@@ -255,10 +255,6 @@ public final class FrameWriter {
         lock.unlock();
     }
 
-    public boolean isClosed() {
-        return closedBy != null;
-    }
-
     private IOException closedException() {
         Supplier<? extends IOException> cause = closedBy;
         return cause != null ? cause.get() : new IpcException("ring closed");

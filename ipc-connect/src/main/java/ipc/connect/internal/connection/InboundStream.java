@@ -138,16 +138,6 @@ public final class InboundStream extends InputStream {
         }
     }
 
-    /** Whether the consumer closed the stream before its end; later chunks are dropped. */
-    public boolean isDiscarding() {
-        lock.lock();
-        try {
-            return closed && !ended;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     // ------------------------------------------------------------------------------------------------ consumer side
 
     @Override

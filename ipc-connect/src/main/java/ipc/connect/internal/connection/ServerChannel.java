@@ -215,14 +215,28 @@ public final class ServerChannel implements AutoCloseable {
     }
 
     /** We hold the lock: whatever files of this channel exist belong to a server that died. */
-    private static void reclaimStaleFiles(String name, SharedDirectory directory) throws IOException {
-        Path channelFile = directory.channelFile(name);
-        if (Files.deleteIfExists(channelFile)) {
-            LOG.log(Level.INFO, "channel '" + name + "': reclaimed the stale channel file of a dead server");
+    private static void reclaimStaleFiles(String name, SharedDirectory directory) {
+        if (deleteChannelFiles(name, directory)) {
+            LOG.log(Level.INFO, "channel '" + name + "': reclaimed the stale files of a dead server");
         }
-        for (Path connection : directory.connectionFiles(name)) {
-            SharedDirectory.deleteQuietly(connection);
+    }
+
+    /**
+     * Deletes the channel file and the connection files of {@code name} (not the lock file).
+     *
+     * @return whether there was a channel file
+     */
+    private static boolean deleteChannelFiles(String name, SharedDirectory directory) {
+        boolean existed = Files.exists(directory.channelFile(name));
+        SharedDirectory.deleteQuietly(directory.channelFile(name));
+        try {
+            for (Path connection : directory.connectionFiles(name)) {
+                SharedDirectory.deleteQuietly(connection);
+            }
+        } catch (IOException ignored) {
+            // best effort: what is left is reclaimed by the next listen
         }
+        return existed;
     }
 
     private void writeHeader() {
@@ -383,14 +397,7 @@ public final class ServerChannel implements AutoCloseable {
         } catch (IllegalStateException ignored) {
             // unmapped already
         }
-        SharedDirectory.deleteQuietly(directory.channelFile(name));
-        try {
-            for (Path connection : directory.connectionFiles(name)) {
-                SharedDirectory.deleteQuietly(connection);
-            }
-        } catch (IOException ignored) {
-            // best effort
-        }
+        deleteChannelFiles(name, directory);
         SharedDirectory.deleteQuietly(lockPath);
         directory.deleteIfEmpty();
     }

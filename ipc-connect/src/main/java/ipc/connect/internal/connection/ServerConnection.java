@@ -199,7 +199,7 @@ final class ServerConnection {
             case FrameDescriptor.WINDOW -> {
                 ServerExchange exchange = exchanges.get(requestId);
                 if (exchange != null) {
-                    exchange.onWindow(windowCredit(buffer, chunkOffset, chunkLength));
+                    exchange.onWindow(FrameDescriptor.windowCredit(buffer, chunkOffset, chunkLength));
                 }
                 return true;
             }
@@ -218,19 +218,6 @@ final class ServerConnection {
         } catch (IllegalStateException closed) {
             // the connection ended
         }
-    }
-
-    /** The credit of a WINDOW frame's chunk, checked. */
-    static int windowCredit(MemorySegment buffer, long offset, int length) {
-        if (length != FrameDescriptor.WINDOW_LENGTH) {
-            throw new ProtocolException("WINDOW frame with a chunk of " + length + " bytes, expected "
-                    + FrameDescriptor.WINDOW_LENGTH);
-        }
-        int credit = buffer.get(ValueLayout.JAVA_INT_UNALIGNED, offset + FrameDescriptor.WINDOW_CREDIT_OFFSET);
-        if (credit <= 0) {
-            throw new ProtocolException("WINDOW frame with credit " + credit);
-        }
-        return credit;
     }
 
     /** The exchange is over on both sides. */
@@ -268,22 +255,4 @@ final class ServerConnection {
         file.close();
     }
 
-    /** A frame that breaks the protocol; the connection is closed. */
-    static final class ProtocolException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        ProtocolException(String message) {
-            super(message);
-        }
-    }
-
-    long connectionId() {
-        return connectionId;
-    }
-
-    @Override
-    public String toString() {
-        return description + " (connection " + SharedDirectory.connectionIdText(connectionId) + ", head "
-                + getLongAcquire(segment, ConnectionDescriptor.requestRingOffset()) + ")";
-    }
 }

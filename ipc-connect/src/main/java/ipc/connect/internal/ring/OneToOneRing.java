@@ -217,9 +217,4 @@ public final class OneToOneRing {
     public long headPosition() {
         return getLongAcquire(segment, base + RingDescriptor.HEAD_POSITION_OFFSET);
     }
-
-    /** Whether a record may be waiting. Consumer side. */
-    public boolean hasPending() {
-        return getLongAcquire(segment, base + RingDescriptor.TAIL_POSITION_OFFSET) != head;
-    }
 }

@@ -72,9 +72,4 @@ public final class SignalWaiter {
             announced = false;
         }
     }
-
-    /** Whether the last {@link #idle()} left this thread announced (it slept or is about to). */
-    public boolean sleeping() {
-        return announced;
-    }
 }
