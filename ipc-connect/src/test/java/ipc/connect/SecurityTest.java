@@ -90,6 +90,38 @@ class SecurityTest {
         }
     }
 
+    /**
+     * A full shared folder, simulated by a file size limit on the client process (ulimit -f): writing its 2 MiB
+     * connection file fails, and the error says what and where, and how to choose another folder.
+     */
+    @Test
+    void aFolderWithoutRoomGivesAClearConnectError() throws Exception {
+        IpcChannelFactory factory = new IpcChannelFactory();
+        String channel = TestProcesses.uniqueChannel("no-room");
+        try (IpcServer server = new IpcServer(factory)) {
+            server.listen(channel, request -> IpcData.empty());
+            List<String> java = TestProcesses.command(TestClientMain.class, List.of("-Xmx64m"),
+                    "expect-connect-failure", channel);
+            String line = String.join(" ", java.stream().map(word -> "'" + word + "'").toList());
+            Process limited = new ProcessBuilder("/bin/bash", "-c", "ulimit -f 512; exec " + line)
+                    .redirectErrorStream(true).start();
+            try {
+                TestProcesses.Result result = TestProcesses.await(limited, 60);
+                assertEquals(0, result.exitCode(), result.output());
+                assertTrue(result.output().contains("CONNECT FAILED") && result.output().contains("'" + channel + "'")
+                        && result.output().contains("full?") && result.output().contains("directory("),
+                        result.output());
+                assertTrue(result.output().contains("FILES LEFT 0"), "the half-written file is removed: "
+                        + result.output());
+            } finally {
+                TestProcesses.kill(limited);
+            }
+            try (IpcClient client = new IpcClient(factory, channel)) {
+                client.send(IpcData.empty(), TIMEOUT).close(); // others are unaffected
+            }
+        }
+    }
+
     @Test
     void requestsOverTheLimitAreRefusedAndTheConnectionStaysUsable(@TempDir Path folder) throws Exception {
         IpcChannelFactory factory = IpcChannelFactory.builder().directory(folder).maxRequestBytes(100_000).build();

@@ -129,6 +129,11 @@ public final class TestClientMain {
                     } catch (IpcConnectException e) {
                         System.out.println("CONNECT FAILED " + e.getMessage());
                     }
+                    try {
+                        System.out.println("FILES LEFT " + ChannelFiles.connections(factory, args[1]).size());
+                    } catch (AssertionError unreadable) {
+                        System.out.println("FILES LEFT unknown: the folder is not readable here");
+                    }
                 }
                 default -> throw new IllegalArgumentException("unknown mode " + args[0]);
             }

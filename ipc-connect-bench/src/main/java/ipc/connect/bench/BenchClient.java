@@ -14,6 +14,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -46,6 +47,68 @@ public final class BenchClient {
             stream(out, "upload", "uds", bytes, warmBytes, uds::upload);
             stream(out, "download", "ipc", bytes, warmBytes, n -> ipcDownload(download, n));
             stream(out, "download", "uds", bytes, warmBytes, uds::download);
+        }
+    }
+
+    /**
+     * Throughput from 1 to 64 connections: {@code total} small requests shared by N clients (one thread each) on the
+     * {@code small} channel (handlers on virtual threads). Prints
+     * {@code RESULT connections <n> <total> <nanos> <p50> <p99>}.
+     */
+    public static void scaling(String channel, int total, PrintStream out) throws Exception {
+        IpcChannelFactory factory = new IpcChannelFactory();
+        for (int connections : new int[] {1, 2, 4, 8, 16, 32, 64}) {
+            List<IpcClient> clients = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < connections; i++) {
+                    IpcClient client = new IpcClient(factory, channel + ".small");
+                    ipcSmall(client); // connected and warm
+                    clients.add(client);
+                }
+                int each = Math.max(1, total / connections);
+                runAll(clients, Math.min(each, 2_000), null); // warm-up
+                Histogram histogram = new Histogram(3_600_000_000_000L, 3);
+                long start = System.nanoTime();
+                runAll(clients, each, histogram);
+                long nanos = System.nanoTime() - start;
+                out.println("RESULT connections " + connections + " " + (long) each * connections + " " + nanos + " "
+                        + histogram.getValueAtPercentile(50) + " " + histogram.getValueAtPercentile(99));
+                out.flush();
+            } finally {
+                clients.forEach(IpcClient::close);
+            }
+        }
+    }
+
+    private static void runAll(List<IpcClient> clients, int each, Histogram histogram) throws Exception {
+        List<Thread> threads = new java.util.ArrayList<>();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        for (IpcClient client : clients) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                Histogram own = histogram == null ? null : new Histogram(3_600_000_000_000L, 3);
+                try {
+                    for (int i = 0; i < each; i++) {
+                        long t0 = System.nanoTime();
+                        ipcSmall(client);
+                        if (own != null) {
+                            own.recordValue(System.nanoTime() - t0);
+                        }
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+                if (own != null) {
+                    synchronized (histogram) {
+                        histogram.add(own);
+                    }
+                }
+            }));
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        if (failure.get() != null) {
+            throw new IOException("a connection failed", failure.get());
         }
     }
 

@@ -21,9 +21,16 @@ final class BenchClientCommand implements Callable<Integer> {
     @Option(names = "--bytes", required = true)
     long bytes;
 
+    @Option(names = "--connections")
+    boolean connections;
+
     @Override
     public Integer call() throws Exception {
-        BenchClient.run(channel, socket, requests, bytes, System.out);
+        if (connections) {
+            BenchClient.scaling(channel, requests, System.out);
+        } else {
+            BenchClient.run(channel, socket, requests, bytes, System.out);
+        }
         return 0;
     }
 }

@@ -32,6 +32,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--bytes", description = "Bytes to stream each way (default 10 GB; 1 GB with --quick).")
     Long bytes;
 
+    @Option(names = "--connections", description = "Instead: throughput of small requests from 1 to 64 connections.")
+    boolean connections;
+
     @Override
     public Integer call() throws Exception {
         int requestCount = requests != null ? requests : quick ? 20_000 : 100_000;
@@ -42,8 +45,11 @@ final class BenchCommand implements Callable<Integer> {
         Process client = null;
         try {
             awaitLine(server, "READY");
-            client = start("bench-client", "--channel", channel, "--socket", socket.toString(), "--requests",
-                    Integer.toString(requestCount), "--bytes", Long.toString(byteCount));
+            client = connections
+                    ? start("bench-client", "--channel", channel, "--socket", socket.toString(), "--requests",
+                            Integer.toString(requestCount), "--bytes", "0", "--connections")
+                    : start("bench-client", "--channel", channel, "--socket", socket.toString(), "--requests",
+                            Integer.toString(requestCount), "--bytes", Long.toString(byteCount));
             Map<String, long[]> results = new LinkedHashMap<>();
             BufferedReader out = reader(client);
             String line;
@@ -64,7 +70,11 @@ final class BenchCommand implements Callable<Integer> {
                         + ")");
                 return 1;
             }
-            printTable(results, requestCount, byteCount);
+            if (connections) {
+                printConnections(results);
+            } else {
+                printTable(results, requestCount, byteCount);
+            }
             return 0;
         } finally {
             if (client != null) {
@@ -102,6 +112,22 @@ final class BenchCommand implements Callable<Integer> {
         System.out.println("Small requests: 11 bytes, empty response, timed one by one after a warm-up; latency"
                 + " p50 / p99 / p99.9 / max. The UDS server answers on its connection thread. Streams: a 1 MiB block"
                 + " copied out of the sender's source, read into the receiver's buffer.");
+    }
+
+    private static void printConnections(Map<String, long[]> results) {
+        System.out.println();
+        System.out.println("Machine: " + Runtime.getRuntime().availableProcessors() + " cores, "
+                + System.getProperty("os.name") + " " + System.getProperty("os.arch") + "; one server process (handlers"
+                + " on virtual threads), one client process with one thread per connection");
+        System.out.println();
+        System.out.println("| Connections | Requests | Time (ms) | Requests/s | p50 (µs) | p99 (µs) |");
+        System.out.println("|---:|---:|---:|---:|---:|---:|");
+        results.forEach((key, r) -> {
+            if (key.startsWith("connections ")) {
+                System.out.printf(Locale.ROOT, "| %s | %,d | %,.0f | %,.0f | %.1f | %.1f |%n", key.substring(12), r[0],
+                        r[1] / 1e6, r[0] / (r[1] / 1e9), r[2] / 1e3, r[3] / 1e3);
+            }
+        });
     }
 
     private static void smallRow(Map<String, long[]> results, String workload, String title) {

@@ -17,10 +17,13 @@ final class BenchServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (BenchServer server = BenchServer.start(channel, socket)) {
+        BenchServer server = BenchServer.start(channel, socket);
+        try {
             System.out.println("READY");
             System.out.flush();
             ServeCommand.awaitStop(true);
+        } finally {
+            server.close();
         }
         return 0;
     }

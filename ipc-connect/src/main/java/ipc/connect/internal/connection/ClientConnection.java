@@ -122,8 +122,12 @@ public final class ClientConnection implements AutoCloseable {
             ProcessIdentity server = checkChannel(name, channelPath, channelFile, settings, deadline);
             connectionId = (ProcessIdentity.current().pid() << 32)
                     | (CONNECTION_COUNTER.incrementAndGet() & 0xFFFF_FFFFL);
-            connectionFile = directory.createFile(directory.connectionFile(name, connectionId),
-                    ConnectionDescriptor.fileLength(settings.ringCapacity()));
+            try {
+                connectionFile = directory.createFile(directory.connectionFile(name, connectionId),
+                        ConnectionDescriptor.fileLength(settings.ringCapacity()));
+            } catch (SharedDirectory.NoRoomException e) {
+                throw new IpcConnectException("channel '" + name + "': " + e.getMessage(), e);
+            }
             slot = claimSlot(name, header, settings.maxConnections(), connectionId);
             writeHeader(connectionFile.segment(), settings, slot, header);
             publishSlot(header, slot);

@@ -106,8 +106,13 @@ public final class ServerChannel implements AutoCloseable {
             FileLock lock = lockExclusively(name, directory, lockPath);
             lockChannel = lock.channel();
             reclaimStaleFiles(name, directory);
-            MappedFile file = directory.createFile(directory.channelFile(name),
-                    ChannelDescriptor.fileLength(settings.maxConnections()));
+            MappedFile file;
+            try {
+                file = directory.createFile(directory.channelFile(name),
+                        ChannelDescriptor.fileLength(settings.maxConnections()));
+            } catch (SharedDirectory.NoRoomException e) {
+                throw new IpcException("channel '" + name + "': " + e.getMessage(), e);
+            }
             ServerChannel channel = new ServerChannel(name, settings, directory, lockPath, lockChannel, lock, file,
                     onRequest);
             channel.writeHeader();

@@ -165,7 +165,25 @@ public final class SharedDirectory {
                 if (attempt == 3) {
                     throw e;
                 }
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                throw e;
+            } catch (IOException e) {
+                throw new NoRoomException(file, size, e);
             }
+        }
+    }
+
+    /**
+     * A new file of the given size could not be written: the folder's file system is full (a small {@code /dev/shm}
+     * in a container) or a file size limit applies.
+     */
+    public static final class NoRoomException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NoRoomException(Path file, long size, IOException cause) {
+            super("cannot write " + size + " bytes for " + file + " (" + cause.getMessage() + "): is "
+                    + file.getParent() + " full? Free space there, or choose another folder with"
+                    + " IpcChannelFactory.builder().directory(...) (the same on both sides)", cause);
         }
     }
 
