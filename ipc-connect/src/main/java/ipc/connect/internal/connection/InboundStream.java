@@ -34,6 +34,7 @@ public final class InboundStream extends InputStream {
     private final Runnable onEarlyClose;
     private final java.util.function.IntConsumer returnCredit;
     private int unreturned; // bytes read but not yet returned to the sender as window
+    private byte lastByte; // the byte a single-byte read() took
 
     private byte[] buffer = EMPTY;
     private int readIndex;
@@ -142,14 +143,32 @@ public final class InboundStream extends InputStream {
 
     @Override
     public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xFF;
+        return consume(null, 0, 1) < 0 ? -1 : lastByte & 0xFF;
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
+        return consume(b, off, len);
+    }
+
+    /** Discards up to {@code n} bytes, waiting for data like {@code read}, without allocating. */
+    @Override
+    public long skip(long n) throws IOException {
+        if (n <= 0) {
+            return 0;
+        }
+        int skipped = consume(null, 0, (int) Math.min(n, Integer.MAX_VALUE));
+        return Math.max(0, skipped);
+    }
+
+    /**
+     * Takes up to {@code len} bytes: into {@code b} if given, else discarded (the first of them kept in
+     * {@link #lastByte}); waits for data as a read does.
+     *
+     * @return the count, or -1 at the end
+     */
+    private int consume(byte[] b, int off, int len) throws IOException {
         boolean drained = false;
         int credit = 0;
         int n;
@@ -184,8 +203,12 @@ public final class InboundStream extends InputStream {
             }
             n = Math.min(len, size);
             int first = Math.min(n, buffer.length - readIndex);
-            System.arraycopy(buffer, readIndex, b, off, first);
-            System.arraycopy(buffer, 0, b, off + first, n - first);
+            if (b != null) {
+                System.arraycopy(buffer, readIndex, b, off, first);
+                System.arraycopy(buffer, 0, b, off + first, n - first);
+            } else {
+                lastByte = buffer[readIndex];
+            }
             readIndex = (readIndex + n) & (buffer.length - 1);
             size -= n;
             if (stalled && size <= maxBuffered / 2) {
