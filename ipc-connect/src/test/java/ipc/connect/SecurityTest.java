@@ -146,6 +146,42 @@ class SecurityTest {
         }
     }
 
+    /** A client that died between claiming a slot and publishing it does not hold the slot for ever. */
+    @Test
+    void aSlotClaimedByADeadProcessIsFreed(@TempDir Path folder) throws Exception {
+        IpcChannelFactory factory = IpcChannelFactory.builder().directory(folder).maxConnections(1).build();
+        String channel = TestProcesses.uniqueChannel("abandoned-slot");
+        Process gone = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-version")
+                .redirectErrorStream(true).start();
+        gone.getInputStream().readAllBytes();
+        gone.waitFor();
+        try (IpcServer server = new IpcServer(factory); IpcClient client = new IpcClient(factory, channel)) {
+            server.listen(channel, request -> IpcData.empty());
+            // what a client killed right after its CAS leaves: a CLAIMED slot naming its (now dead) pid
+            try (ipc.connect.internal.memory.MappedFile file = ipc.connect.internal.memory.MappedFile.open(
+                    folder.resolve(channel + ".chan"))) {
+                long slot = ipc.connect.internal.connection.ChannelDescriptor.slotOffset(0);
+                file.segment().set(java.lang.foreign.ValueLayout.JAVA_LONG,
+                        slot + ipc.connect.internal.connection.ChannelDescriptor.SLOT_CONNECTION_ID_OFFSET,
+                        gone.pid() << 32 | 1);
+                ipc.connect.internal.memory.SharedAccess.setIntRelease(file.segment(),
+                        slot + ipc.connect.internal.connection.ChannelDescriptor.SLOT_STATE_OFFSET,
+                        ipc.connect.internal.connection.ChannelDescriptor.SLOT_CLAIMED);
+            }
+            assertThrows(IpcConnectException.class, () -> client.send(IpcData.empty(), TIMEOUT), "the only slot");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (true) {
+                try {
+                    client.send(IpcData.empty(), TIMEOUT).close();
+                    break;
+                } catch (IpcConnectException stillTaken) {
+                    assertTrue(System.nanoTime() < deadline, "slot never freed: " + stillTaken.getMessage());
+                    Thread.sleep(50);
+                }
+            }
+        }
+    }
+
     @Test
     void connectionsOverTheLimitAreRefused(@TempDir Path folder) throws Exception {
         IpcChannelFactory factory = IpcChannelFactory.builder().directory(folder).maxConnections(2).build();

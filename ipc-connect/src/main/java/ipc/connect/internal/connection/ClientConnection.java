@@ -13,6 +13,7 @@ import ipc.connect.IpcClosedException;
 import ipc.connect.IpcConnectException;
 import ipc.connect.IpcException;
 import ipc.connect.internal.memory.MappedFile;
+import ipc.connect.internal.memory.SharedAccess;
 import ipc.connect.internal.memory.SharedDirectory;
 import ipc.connect.internal.ring.OneToOneRing;
 import ipc.connect.internal.ring.RingCorruptedException;
@@ -218,7 +219,8 @@ public final class ClientConnection implements AutoCloseable {
             long at = ChannelDescriptor.slotOffset(slot);
             if (compareAndSetInt(header, at + ChannelDescriptor.SLOT_STATE_OFFSET, ChannelDescriptor.SLOT_FREE,
                     ChannelDescriptor.SLOT_CLAIMED)) {
-                setLongPlain(header, at + ChannelDescriptor.SLOT_CONNECTION_ID_OFFSET, connectionId);
+                // release: a server that sees the id (reclaiming abandoned slots) sees this claim's own id
+                SharedAccess.setLongRelease(header, at + ChannelDescriptor.SLOT_CONNECTION_ID_OFFSET, connectionId);
                 return slot;
             }
         }

@@ -1,5 +1,6 @@
 package ipc.connect.internal.connection;
 
+import static ipc.connect.internal.memory.SharedAccess.compareAndSetInt;
 import static ipc.connect.internal.memory.SharedAccess.getIntAcquire;
 import static ipc.connect.internal.memory.SharedAccess.getLongAcquire;
 import static ipc.connect.internal.memory.SharedAccess.getLongPlain;
@@ -42,6 +43,8 @@ import java.util.function.Consumer;
 public final class ServerChannel implements AutoCloseable {
     static final System.Logger LOG = System.getLogger("ipc.connect");
     private static final long LIVENESS_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** How long a slot may stay CLAIMED (a client between its CAS and its publish) before its claimant is checked. */
+    private static final long CLAIM_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** Channels listened on by this JVM: a second listen must fail without touching the first one's lock file. */
     private static final Set<Path> LISTENING = ConcurrentHashMap.newKeySet();
     /** Channels open in this JVM, whose files a normal JVM exit (SIGTERM, System.exit) must not leave behind. */
@@ -71,6 +74,8 @@ public final class ServerChannel implements AutoCloseable {
     private volatile boolean stopping;
     private volatile int connectionCount;
     private long lastConnectSequence;
+    /** Dispatcher only: when each slot was first seen CLAIMED (0: not claimed). */
+    private long[] claimedSince;
 
     private ServerChannel(String name, ChannelSettings settings, SharedDirectory directory, Path lockPath,
                           FileChannel lockChannel, FileLock lock, MappedFile file, Consumer<ServerExchange> onRequest) {
@@ -311,6 +316,7 @@ public final class ServerChannel implements AutoCloseable {
                     for (ServerConnection connection : connections) {
                         connection.checkClientAlive();
                     }
+                    reclaimAbandonedSlots(now);
                 }
                 if (work > 0) {
                     waiter.reset();
@@ -356,6 +362,40 @@ public final class ServerChannel implements AutoCloseable {
             }
         }
         return accepted;
+    }
+
+    /**
+     * A client that dies between claiming a slot and publishing it would hold the slot forever. A slot CLAIMED for
+     * longer than the grace time is freed if the pid in its connection id (high 32 bits) is gone, or no id was
+     * written at all.
+     */
+    private void reclaimAbandonedSlots(long now) {
+        if (claimedSince == null) {
+            claimedSince = new long[settings.maxConnections()];
+        }
+        for (int slot = 0; slot < claimedSince.length; slot++) {
+            long at = ChannelDescriptor.slotOffset(slot);
+            if (getIntAcquire(header, at + ChannelDescriptor.SLOT_STATE_OFFSET) != ChannelDescriptor.SLOT_CLAIMED) {
+                claimedSince[slot] = 0;
+                continue;
+            }
+            if (claimedSince[slot] == 0) {
+                claimedSince[slot] = now;
+                continue;
+            }
+            if (now - claimedSince[slot] < CLAIM_GRACE_NANOS) {
+                continue;
+            }
+            long pid = getLongAcquire(header, at + ChannelDescriptor.SLOT_CONNECTION_ID_OFFSET) >>> 32;
+            if (pid == 0 || ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
+                if (compareAndSetInt(header, at + ChannelDescriptor.SLOT_STATE_OFFSET, ChannelDescriptor.SLOT_CLAIMED,
+                        ChannelDescriptor.SLOT_FREE)) {
+                    LOG.log(Level.INFO, "channel '" + name + "': freed slot " + slot + ", claimed by pid " + pid
+                            + " which is gone");
+                }
+                claimedSince[slot] = 0;
+            }
+        }
     }
 
     void freeSlot(int slot) {
