@@ -104,6 +104,15 @@ class ProcessErrorsTest {
                     assertArrayEquals(utf8("early"), response.readAllBytes(), "request of " + size);
                 }
             }
+            // a body of a terabyte: the handler's close stops the client sending it (STOP), the next call works
+            try (InputStream response = client.send(Pattern.stream(1L << 40), TIMEOUT)) {
+                assertArrayEquals(utf8("early"), response.readAllBytes());
+            }
+            assertArrayEquals(utf8("early"), client.sendAndReceive(utf8("after"), TIMEOUT));
+            IpcStatus.Connection connection = IpcStatus.snapshot(factory).channels().stream()
+                    .filter(c -> c.name().equals(base + ".early")).findFirst().orElseThrow().connections().get(0);
+            assertTrue(connection.requestBytesSent() < (200L << 20),
+                    "the client stopped sending: " + connection.requestBytesSent() + " bytes sent in all");
         }
     }
 

@@ -500,6 +500,12 @@ public final class ClientConnection implements AutoCloseable {
                 }
                 return true;
             }
+            case FrameDescriptor.STOP -> {
+                if (exchange != null) {
+                    exchange.onStop();
+                }
+                return true;
+            }
             case FrameDescriptor.PING -> {
                 return true;
             }

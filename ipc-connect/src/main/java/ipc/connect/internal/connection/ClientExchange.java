@@ -39,6 +39,8 @@ public final class ClientExchange {
     private final CompletableFuture<InputStream> begun = new CompletableFuture<>();
     private final Supplier<String> description;
     private volatile boolean cancelled;
+    /** The server asked for no more of the request body (its handler closed the request). */
+    private volatile boolean stopped;
     /** The request's end frame is written: from now on only {@link #cancel()} sends the CANCEL. */
     private volatile boolean sent;
 
@@ -91,13 +93,13 @@ public final class ClientExchange {
             return;
         }
         pump(() -> writer.writeBody(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END, bytes, offset,
-                length, requestCredit, timeoutNanos, this::isCancelled, description), null);
+                length, requestCredit, timeoutNanos, this::stopSending, description), null);
     }
 
     /** Streams {@code source} to its end as the request body, from a virtual thread. */
     public void sendStream(InputStream source, boolean closeSource) {
         pump(() -> connection.requests().writeStream(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END,
-                source, requestCredit, timeoutNanos, this::isCancelled, description), closeSource ? source : null);
+                source, requestCredit, timeoutNanos, this::stopSending, description), closeSource ? source : null);
     }
 
     private interface Body {
@@ -112,6 +114,11 @@ public final class ClientExchange {
         Thread.ofVirtual().name("ipc-connect-request-" + requestId).start(() -> {
             try {
                 if (body.write()) {
+                    requestSent();
+                } else if (stopped && !cancelled) {
+                    // the handler needs no more: end the request (the response still comes)
+                    connection.requests().write(FrameDescriptor.REQUEST_END, requestId, EMPTY, 0, 0, timeoutNanos,
+                            description);
                     requestSent();
                 } else {
                     writeCancel();
@@ -232,6 +239,16 @@ public final class ClientExchange {
 
     boolean isCancelled() {
         return cancelled;
+    }
+
+    private boolean stopSending() {
+        return cancelled || stopped;
+    }
+
+    /** Reader: the server's handler closed the request; the pump stops at its next frame. */
+    void onStop() {
+        stopped = true;
+        requestCredit.release();
     }
 
     /**

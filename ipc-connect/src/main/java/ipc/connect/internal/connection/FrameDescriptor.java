@@ -26,6 +26,10 @@ import java.nio.charset.StandardCharsets;
  * <p>Flow control: the chunk bytes of one body in flight may not exceed the receiver's window, which starts at
  * {@link ChannelSettings#window()} and grows by each WINDOW frame the receiver sends for that request id (chunk:
  * {@code [credit:int]}, the bytes its consumer has read since its last WINDOW). WINDOW frames go both ways.
+ *
+ * <p>STOP (server to client, empty chunk): the handler closed the request before its end, so the rest of the body is
+ * not needed; the client stops sending it and ends the request with an empty REQUEST_END (not CANCEL: the response
+ * still comes).
  */
 public final class FrameDescriptor {
     public static final int REQUEST_ID_OFFSET = 0;
@@ -40,6 +44,7 @@ public final class FrameDescriptor {
     public static final int CLOSE = 7;
     public static final int PING = 8;
     public static final int WINDOW = 9;
+    public static final int STOP = 10;
     /** Offset of the credit (int) in a WINDOW frame's chunk. */
     public static final int WINDOW_CREDIT_OFFSET = 0;
     public static final int WINDOW_LENGTH = 4;
@@ -58,6 +63,7 @@ public final class FrameDescriptor {
             case CLOSE -> "CLOSE";
             case PING -> "PING";
             case WINDOW -> "WINDOW";
+            case STOP -> "STOP";
             default -> "unknown kind " + kind;
         };
     }

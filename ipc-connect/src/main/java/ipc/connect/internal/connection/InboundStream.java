@@ -51,7 +51,7 @@ public final class InboundStream extends InputStream {
      * @param onDrained run (outside the lock) when a refused producer may offer again
      * @param onEarlyClose run once when the consumer closes the stream before its end
      * @param returnCredit run (outside the lock) with bytes of window to give back to the sender: every quarter
-     *     of {@code maxBuffered} read, and {@link Integer#MAX_VALUE} on an early close (the rest is dropped)
+     *     of {@code maxBuffered} read
      */
     public InboundStream(int maxBuffered, long readTimeoutNanos, Supplier<String> description, Runnable onDrained,
                          Runnable onEarlyClose, java.util.function.IntConsumer returnCredit) {
@@ -269,8 +269,7 @@ public final class InboundStream extends InputStream {
             lock.unlock();
         }
         if (early) {
-            returnCredit.accept(Integer.MAX_VALUE); // let the sender finish; its bytes are dropped
-            onEarlyClose.run();
+            onEarlyClose.run(); // the owner tells the sender to stop (or cancels); later chunks are dropped
         }
         if (drained) {
             onDrained.run();

@@ -29,8 +29,8 @@ public final class ServerExchange {
         this.description = () -> connection.description() + ", request " + requestId;
         int window = connection.channel().settings().window();
         this.responseCredit = new Credit(window);
-        this.request = new InboundStream(window, 0, description, connection.channel().doorbell()::signal, () -> { },
-                this::returnCredit);
+        this.request = new InboundStream(window, 0, description, connection.channel().doorbell()::signal,
+                this::stopRequest, this::returnCredit);
     }
 
     // handler thread, while reading the request: the client may send this much more
@@ -39,6 +39,18 @@ public final class ServerExchange {
             connection.responses().writeWindow(requestId, bytes, 0, description);
         } catch (IOException ignored) {
             // the connection is gone; the read that follows says so
+        }
+    }
+
+    // handler thread, closing the request before its end: the client need not send the rest
+    private void stopRequest() {
+        if (requestEnded || cancelled) {
+            return;
+        }
+        try {
+            connection.responses().write(FrameDescriptor.STOP, requestId, EMPTY, 0, 0, 0, description);
+        } catch (IOException ignored) {
+            // the connection is gone
         }
     }
 
