@@ -169,15 +169,21 @@ class SecurityTest {
                         ipc.connect.internal.connection.ChannelDescriptor.SLOT_CLAIMED);
             }
             assertThrows(IpcConnectException.class, () -> client.send(IpcData.empty(), TIMEOUT), "the only slot");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (true) {
-                try {
-                    client.send(IpcData.empty(), TIMEOUT).close();
-                    break;
-                } catch (IpcConnectException stillTaken) {
-                    assertTrue(System.nanoTime() < deadline, "slot never freed: " + stillTaken.getMessage());
-                    Thread.sleep(50);
-                }
+            sendOnceASlotIsFree(client, 20);
+        }
+    }
+
+    /** Retries a connect refused for want of a slot until one frees, at most {@code seconds}. */
+    private static void sendOnceASlotIsFree(IpcClient client, long seconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (true) {
+            try {
+                client.send(IpcData.empty(), TIMEOUT).close();
+                return;
+            } catch (IpcConnectException stillTaken) {
+                assertTrue(System.nanoTime() < deadline, "no slot freed within " + seconds + " s: "
+                        + stillTaken.getMessage());
+                Thread.sleep(10);
             }
         }
     }
@@ -196,17 +202,7 @@ class SecurityTest {
             IpcConnectException e = assertThrows(IpcConnectException.class, () -> third.send(IpcData.empty(), TIMEOUT));
             assertTrue(e.getMessage().contains("limit of 2 connections"), e.getMessage());
             first.close();
-            // the slot is freed once the server has seen the close; bounded retry
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (true) {
-                try {
-                    third.send(IpcData.empty(), TIMEOUT).close();
-                    break;
-                } catch (IpcConnectException stillFull) {
-                    assertTrue(System.nanoTime() < deadline, "slot not freed: " + stillFull.getMessage());
-                    Thread.sleep(10);
-                }
-            }
+            sendOnceASlotIsFree(third, 10); // once the server has seen the close
         }
     }
 }
