@@ -68,11 +68,6 @@ public final class ClientExchange {
         return requestId;
     }
 
-    /** Completes with the response stream when the response begins, or with the failure. */
-    public CompletableFuture<InputStream> begun() {
-        return begun;
-    }
-
     // -------------------------------------------------------------------------------------------------- request
 
     /** Sends {@code length} bytes as the request body: inline if one frame holds them, else from a virtual thread. */
@@ -84,9 +79,7 @@ public final class ClientExchange {
                 writer.writeBody(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END, bytes, offset,
                         length, requestCredit, timeoutNanos, this::isCancelled, description);
             } catch (IOException e) {
-                cancelled = true; // nothing reached the server
-                requestCredit.release();
-                connection.forget(this);
+                cancel(); // nothing reached the server: no CANCEL is written
                 throw e;
             }
             requestSent();
@@ -125,12 +118,10 @@ public final class ClientExchange {
                 }
             } catch (FrameWriter.SourceException e) {
                 onFailure(new IOException(description.get() + ": reading the request body failed: "
-                        + e.getCause().getMessage(), e.getCause()));
-                cancelled = true;
+                        + e.getCause().getMessage(), e.getCause())); // cancels: the request is not done
                 writeCancel();
             } catch (IOException e) {
                 onFailure(e);
-                cancelled = true;
             } finally {
                 requestDone = true;
                 forgetIfDone();
@@ -195,13 +186,11 @@ public final class ClientExchange {
         try {
             return begun.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            connection.count(ConnectionDescriptor.CLIENT_TIMEOUTS_OFFSET, 1);
-            cancel();
-            throw new IpcTimeoutException(description.get() + ": no response within "
-                    + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+            giveUpAfterTimeout();
+            throw timeoutException();
         } catch (ExecutionException e) {
             cancel();
-            throw Failures.inCaller(e.getCause() instanceof IOException io ? io : new IOException(e.getCause()));
+            throw Failures.inCaller(e.getCause());
         } catch (InterruptedException e) {
             cancel();
             Thread.currentThread().interrupt();
@@ -222,19 +211,28 @@ public final class ClientExchange {
                     ((InboundStream) stream).close(); // timed out meanwhile: nobody will read it
                 }
             } else {
-                result.completeExceptionally(Failures.inCaller(failure instanceof IOException io ? io
-                        : new IOException(failure)));
+                result.completeExceptionally(Failures.inCaller(failure));
             }
         }, executor);
         CompletableFuture.delayedExecutor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS, executor)
                 .execute(() -> {
-                    if (!result.isDone() && result.completeExceptionally(new IpcTimeoutException(description.get()
-                            + ": no response within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"))) {
-                        connection.count(ConnectionDescriptor.CLIENT_TIMEOUTS_OFFSET, 1);
-                        cancel();
+                    // only if the timeout wins the race with the response: a begun response is not cancelled
+                    if (result.completeExceptionally(timeoutException())) {
+                        giveUpAfterTimeout();
                     }
                 });
         return result;
+    }
+
+    private IpcTimeoutException timeoutException() {
+        return new IpcTimeoutException(description.get() + ": no response within "
+                + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+    }
+
+    /** The response did not begin in time: counted, and the exchange cancelled. */
+    private void giveUpAfterTimeout() {
+        connection.count(ConnectionDescriptor.CLIENT_TIMEOUTS_OFFSET, 1);
+        cancel();
     }
 
     boolean isCancelled() {

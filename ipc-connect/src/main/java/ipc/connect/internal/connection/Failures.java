@@ -16,6 +16,11 @@ final class Failures {
      * A new exception of the same kind and message as {@code failure}, with the calling thread's stack and
      * {@code failure} as its cause, so that one recorded failure can be thrown to several callers.
      */
+    /** {@link #inCaller(IOException)} for any failure a future recorded; a non-I/O one is wrapped. */
+    static IOException inCaller(Throwable failure) {
+        return inCaller(failure instanceof IOException io ? io : new IOException(failure));
+    }
+
     static IOException inCaller(IOException failure) {
         IOException copy;
         if (failure instanceof IpcRemoteException remote) {
