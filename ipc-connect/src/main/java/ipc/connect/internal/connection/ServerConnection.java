@@ -167,7 +167,7 @@ final class ServerConnection {
                     exchange = new ServerExchange(this, requestId);
                     exchanges.put(requestId, exchange);
                     first = true;
-                } else if (exchange.requestEnded()) {
+                } else if (exchange.isRequestComplete()) {
                     return true;
                 }
                 if (!exchange.countRequestBytes(chunkLength, channel.settings().maxRequestBytes())) {
@@ -176,7 +176,7 @@ final class ServerConnection {
                     }
                     return true; // refused for its size: the rest is dropped
                 }
-                if (!exchange.requestStream().offer(buffer, chunkOffset, chunkLength)) {
+                if (!exchange.request().offer(buffer, chunkOffset, chunkLength)) {
                     return false; // the handler is behind: leave the frame in the ring
                 }
                 count(ConnectionDescriptor.SERVER_REQUEST_BYTES_OFFSET, chunkLength);

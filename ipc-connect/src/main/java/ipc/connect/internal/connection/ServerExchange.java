@@ -63,12 +63,8 @@ public final class ServerExchange {
         return requestId;
     }
 
-    /** The request body, readable while it arrives. */
-    public InputStream request() {
-        return request;
-    }
-
-    InboundStream requestStream() {
+    /** The request body, readable while it arrives (the dispatcher fills it). */
+    public InboundStream request() {
         return request;
     }
 
@@ -83,10 +79,6 @@ public final class ServerExchange {
 
     /** Whether the whole request body has arrived. */
     public boolean isRequestComplete() {
-        return requestEnded;
-    }
-
-    boolean requestEnded() {
         return requestEnded;
     }
 
