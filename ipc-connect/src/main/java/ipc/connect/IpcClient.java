@@ -54,8 +54,8 @@ public final class IpcClient implements AutoCloseable {
 
     /**
      * Sends a request and returns its response as a stream, once the response begins. The stream may be read while
-     * the response is still arriving; close it when done (closing early discards the rest and leaves the client
-     * usable).
+     * the response is still arriving, copied out or lent in place ({@link IpcInputStream#readView}); close it when
+     * done (closing early discards the rest and leaves the client usable).
      *
      * @param timeout longest wait for the response to begin (counted from this call, connecting included), and for
      *     each later chunk of it
@@ -67,7 +67,7 @@ public final class IpcClient implements AutoCloseable {
      *     client was closed
      * @throws IpcException for other failures, such as settings that differ from the server's
      */
-    public InputStream send(IpcData data, Duration timeout) throws IOException {
+    public IpcInputStream send(IpcData data, Duration timeout) throws IOException {
         return start(data, timeout).awaitResponse();
     }
 
@@ -76,7 +76,7 @@ public final class IpcClient implements AutoCloseable {
      * responses are matched to them whatever order the server finishes them in. Connecting, if needed, happens in
      * this call.
      *
-     * <p>The future completes with the response stream once the response begins, or exceptionally with the
+     * <p>The future completes with the response stream (an {@link IpcInputStream}) once the response begins, or exceptionally with the
      * {@link IpcException} {@link #send(IpcData, Duration)} would throw (an {@link IpcTimeoutException} after
      * {@code timeout}). It completes on a virtual thread of this client, never on its internal reader, so dependent
      * actions may block or send again.
@@ -94,7 +94,7 @@ public final class IpcClient implements AutoCloseable {
     }
 
     /** Sends the stream's bytes up to its end as the request; see {@link #send(IpcData, Duration)}. */
-    public InputStream send(InputStream request, Duration timeout) throws IOException {
+    public IpcInputStream send(InputStream request, Duration timeout) throws IOException {
         return send(new IpcDataStream(request), timeout);
     }
 
@@ -114,6 +114,7 @@ public final class IpcClient implements AutoCloseable {
             case IpcDataEmpty ignored -> exchange.sendBytes(new byte[0], 0, 0);
             case IpcDataBytes bytes -> exchange.sendBytes(bytes.array(), bytes.offset(), bytes.length());
             case IpcDataStream stream -> exchange.sendStream(stream.stream(), stream.closeStream());
+            case IpcDataWriter writer -> exchange.sendWriter(writer.writer());
         }
         return exchange;
     }

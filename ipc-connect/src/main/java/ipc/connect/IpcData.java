@@ -3,9 +3,10 @@ package ipc.connect;
 import java.io.InputStream;
 
 /**
- * A request or response body: {@link IpcDataEmpty}, {@link IpcDataBytes} or {@link IpcDataStream}.
+ * A request or response body: {@link IpcDataEmpty}, {@link IpcDataBytes}, {@link IpcDataStream}, or
+ * {@link IpcDataWriter} (written by the sender straight into shared memory).
  */
-public sealed interface IpcData permits IpcDataEmpty, IpcDataBytes, IpcDataStream {
+public sealed interface IpcData permits IpcDataEmpty, IpcDataBytes, IpcDataStream, IpcDataWriter {
 
     /** No body. */
     static IpcData empty() {
@@ -25,5 +26,10 @@ public sealed interface IpcData permits IpcDataEmpty, IpcDataBytes, IpcDataStrea
     /** The stream's bytes up to its end, streamed; the stream is closed once sent. */
     static IpcData of(InputStream stream) {
         return new IpcDataStream(stream);
+    }
+
+    /** The bytes {@code writer} writes, copied straight into shared memory; see {@link IpcDataWriter}. */
+    static IpcData writer(IpcDataWriter.BodyWriter writer) {
+        return new IpcDataWriter(writer);
     }
 }

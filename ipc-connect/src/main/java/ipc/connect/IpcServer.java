@@ -133,6 +133,7 @@ public final class IpcServer implements AutoCloseable {
             switch (response) {
                 case IpcDataEmpty ignored -> exchange.respond(EMPTY, 0, 0);
                 case IpcDataBytes bytes -> exchange.respond(bytes.array(), bytes.offset(), bytes.length());
+                case IpcDataWriter writer -> exchange.respond(writer.writer());
                 case IpcDataStream stream -> {
                     try {
                         exchange.respond(stream.stream());

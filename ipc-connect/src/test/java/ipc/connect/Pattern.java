@@ -63,6 +63,41 @@ final class Pattern {
         };
     }
 
+    /** Writes {@code length} pattern bytes to {@code out}, {@code writeSize} bytes per write call. */
+    static void write(java.io.OutputStream out, long length, int writeSize) throws IOException {
+        byte[] chunk = new byte[writeSize];
+        for (long position = 0; position < length; ) {
+            int n = (int) Math.min(writeSize, length - position);
+            fill(chunk, 0, n, position);
+            if (n == 1) {
+                out.write(chunk[0]);
+            } else {
+                out.write(chunk, 0, n);
+            }
+            position += n;
+        }
+    }
+
+    /**
+     * Reads {@code in} to its end through views of at most {@code maxView} bytes, checking every byte against the
+     * pattern; returns the count.
+     */
+    static long verifyViews(IpcInputStream in, int maxView) throws IOException {
+        long position = 0;
+        byte[] expected = new byte[maxView];
+        java.nio.ByteBuffer view;
+        while ((view = in.readView(maxView)) != null) {
+            int n = view.remaining();
+            fill(expected, 0, n, position);
+            int at = view.mismatch(java.nio.ByteBuffer.wrap(expected, 0, n));
+            if (at >= 0) {
+                throw new AssertionError("pattern mismatch at byte " + (position + at) + " of a view of " + n);
+            }
+            position += n;
+        }
+        return position;
+    }
+
     /** Reads {@code in} to its end, checking every byte against the pattern; returns the count. */
     static long verify(InputStream in, byte[] buffer) throws IOException {
         long position = 0;

@@ -22,7 +22,12 @@ import java.util.zip.CRC32C;
  *       connections on that channel;</li>
  *   <li>{@code soak}: checks the request's CRC trailer, answers a random body with its own ({@link Soak});</li>
  *   <li>{@code mode}: answers how this process sleeps: {@code futex} or {@code fallback};</li>
- *   <li>{@code lastfailure}: answers the last exception a {@code count} handler met reading its request.</li>
+ *   <li>{@code lastfailure}: answers the last exception a {@code count} handler met reading its request, or a
+ *       {@code write} writer met writing its response;</li>
+ *   <li>{@code write}: the request is {@code "<length> <writeSize>"}; answers that many {@link Pattern} bytes through
+ *       an {@link IpcDataWriter} writing {@code writeSize} bytes at a time, or, for {@code "fail <length>"}, writes
+ *       that many and throws {@code IllegalStateException("writer failed after <length>")};</li>
+ *   <li>{@code viewcount}: like {@code count}, reading the request through {@link IpcInputStream#readView}.</li>
  * </ul>
  */
 public final class TestServerMain {
@@ -56,6 +61,37 @@ public final class TestServerMain {
                             .getBytes(StandardCharsets.UTF_8)));
             server.listen(base + ".lastfailure", request -> new IpcDataBytes(
                     lastFailure.getBytes(StandardCharsets.UTF_8)));
+            server.listen(base + ".write", request -> {
+                String[] words = new String(request.readAllBytes(), StandardCharsets.UTF_8).trim().split(" ");
+                if (words[0].equals("fail")) {
+                    long length = Long.parseLong(words[1]);
+                    return IpcData.writer(out -> {
+                        Pattern.write(out, length, 4096);
+                        throw new IllegalStateException("writer failed after " + length);
+                    });
+                }
+                long length = Long.parseLong(words[0]);
+                int writeSize = Integer.parseInt(words[1]);
+                return IpcData.writer(out -> {
+                    try {
+                        Pattern.write(out, length, writeSize);
+                    } catch (IOException e) {
+                        lastFailure = e.getClass().getName() + ": " + e.getMessage();
+                        throw e;
+                    }
+                });
+            });
+            server.listen(base + ".viewcount", request -> {
+                CRC32C crc = new CRC32C();
+                long total = 0;
+                java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+                java.nio.ByteBuffer view;
+                while ((view = ((IpcInputStream) request).readView(1 + random.nextInt(300_000))) != null) {
+                    total += view.remaining();
+                    crc.update(view);
+                }
+                return IpcData.of((total + " " + crc.getValue()).getBytes(StandardCharsets.UTF_8));
+            });
             server.listen(base + ".generate", request -> {
                 long length = Long.parseLong(new String(request.readAllBytes(), StandardCharsets.UTF_8).trim());
                 return new IpcDataStream(Pattern.stream(length));

@@ -1,5 +1,7 @@
 package ipc.connect.internal.connection;
 
+import ipc.connect.IpcDataWriter;
+import ipc.connect.IpcInputStream;
 import ipc.connect.IpcRemoteException;
 import ipc.connect.IpcTimeoutException;
 import java.io.IOException;
@@ -36,7 +38,7 @@ public final class ClientExchange {
     private volatile boolean requestDone;
     /** Set once the response has ended or failed. */
     private volatile boolean responseDone;
-    private final CompletableFuture<InputStream> begun = new CompletableFuture<>();
+    private final CompletableFuture<IpcInputStream> begun = new CompletableFuture<>();
     private final Supplier<String> description;
     private volatile boolean cancelled;
     /** The server asked for no more of the request body (its handler closed the request). */
@@ -95,6 +97,12 @@ public final class ClientExchange {
                 source, requestCredit, timeoutNanos, this::stopSending, description), closeSource ? source : null);
     }
 
+    /** Runs {@code body}'s writer to produce the request body, from a virtual thread. */
+    public void sendWriter(IpcDataWriter.BodyWriter body) {
+        pump(() -> connection.requests().writeFrom(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END,
+                body, requestCredit, timeoutNanos, this::stopSending, description), null);
+    }
+
     private interface Body {
         /** Returns whether the end frame was written. */
         boolean write() throws IOException;
@@ -117,7 +125,7 @@ public final class ClientExchange {
                     writeCancel();
                 }
             } catch (FrameWriter.SourceException e) {
-                onFailure(new IOException(description.get() + ": reading the request body failed: "
+                onFailure(new IOException(description.get() + ": producing the request body failed: "
                         + e.getCause().getMessage(), e.getCause())); // cancels: the request is not done
                 writeCancel();
             } catch (IOException e) {
@@ -166,7 +174,7 @@ public final class ClientExchange {
      * @throws IpcTimeoutException if it did not begin in time (the exchange is cancelled)
      * @throws IpcRemoteException if the handler failed
      */
-    public InputStream awaitResponse() throws IOException {
+    public IpcInputStream awaitResponse() throws IOException {
         // Busy phase: poll the response ring ourselves for a short while; a fast handler answers within it.
         long spinUntil = System.nanoTime() + SPIN_NANOS;
         connection.startPolling();

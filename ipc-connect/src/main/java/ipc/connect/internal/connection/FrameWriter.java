@@ -1,5 +1,6 @@
 package ipc.connect.internal.connection;
 
+import ipc.connect.IpcDataWriter;
 import ipc.connect.IpcException;
 import ipc.connect.IpcTimeoutException;
 import ipc.connect.internal.memory.SharedAccess;
@@ -193,6 +194,34 @@ public final class FrameWriter {
         return true;
     }
 
+    /**
+     * Runs {@code body} on a stream that writes frames of {@code dataKind} within the receiver's window, then ends
+     * the body with a {@code endKind} frame.
+     *
+     * @return {@code true} if the end frame was written; {@code false} if cancelled (or the credit released) first
+     * @throws SourceException if the body writer threw, other than for the receiver wanting no more (no end frame
+     *     is written)
+     */
+    public boolean writeFrom(long requestId, int dataKind, int endKind, IpcDataWriter.BodyWriter body, Credit credit,
+                             long stallTimeoutNanos, BooleanSupplier cancelled, Supplier<String> description)
+            throws IOException {
+        FrameOutputStream out = new FrameOutputStream(this, requestId, dataKind, credit, stallTimeoutNanos,
+                cancelled, description);
+        try {
+            body.writeTo(out);
+        } catch (IOException | RuntimeException e) {
+            out.flushQuietly(); // what was written before the failure still goes, like a stream's bytes read
+            if (out.stopped()) {
+                return false; // the writer let our own exception through (or failed because of it)
+            }
+            if (out.failed() != null) {
+                throw out.failed(); // the connection failed under the writer
+            }
+            throw new SourceException(e);
+        }
+        return out.finish(endKind);
+    }
+
     /** Returns {@code credit} bytes of window to the peer for {@code requestId} (a WINDOW frame). */
     public void writeWindow(long requestId, int credit, long stallTimeoutNanos, Supplier<String> description)
             throws IOException {
@@ -260,11 +289,11 @@ public final class FrameWriter {
         return cause != null ? cause.get() : new IpcException("ring closed");
     }
 
-    /** Reading the body's source stream failed; the cause is the source's exception. */
+    /** Reading the body's source stream (or running its writer) failed; the cause is the source's exception. */
     public static final class SourceException extends IOException {
         private static final long serialVersionUID = 1L;
 
-        SourceException(IOException cause) {
+        SourceException(Exception cause) {
             super(cause.getMessage(), cause);
         }
     }

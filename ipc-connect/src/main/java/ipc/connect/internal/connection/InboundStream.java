@@ -1,10 +1,11 @@
 package ipc.connect.internal.connection;
 
+import ipc.connect.IpcInputStream;
 import ipc.connect.IpcTimeoutException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -13,16 +14,21 @@ import java.util.function.Supplier;
 
 /**
  * The receiving end of a streamed body: a bounded circular buffer filled by the poller thread with chunks copied out
- * of the ring, and read by the consumer (a handler or a caller) as an {@link InputStream}.
+ * of the ring, and read by the consumer (a handler or a caller) as an {@link IpcInputStream}.
  *
  * <p>When the buffer is full, {@link #offer} refuses the chunk and the poller leaves it in the ring; once the
- * consumer has drained half of the buffer it runs {@code onDrained} so the poller looks again. Data arrives in order;
+ * consumer has drained half of the buffer it runs {@code onDrained} so the poller looks again. A view lent by
+ * {@link #readView} stays untouched (and unreturned as window) until the consumer's next call. Data arrives in order;
  * after the end (or a failure) the buffered bytes are still delivered before {@code -1} (or the failure).
  *
  * <p>Thread-safety: one producer thread and one consumer thread at a time; {@link #close()} and {@link #fail} may
  * come from any thread. Reads happen-after the offers whose bytes they return.
  */
-public final class InboundStream extends InputStream {
+public final class InboundStream extends IpcInputStream {
+    private static final int COPY = 0;
+    private static final int DISCARD = 1;
+    private static final int VIEW = 2;
+
     private static final byte[] EMPTY = new byte[0];
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -35,10 +41,13 @@ public final class InboundStream extends InputStream {
     private final java.util.function.IntConsumer returnCredit;
     private int unreturned; // bytes read but not yet returned to the sender as window
     private byte lastByte; // the byte a single-byte read() took
+    private byte[] viewArray; // the array of the view readView returns (the buffer may be replaced as it grows)
+    private int viewStart; // where in viewArray the last view begins
 
     private byte[] buffer = EMPTY;
     private int readIndex;
     private int size;
+    private int lent; // bytes of the last view: kept from being overwritten, given back as window on the next read
     private boolean ended;
     private boolean closed;
     private boolean stalled;
@@ -80,11 +89,12 @@ public final class InboundStream extends InputStream {
             if (closed || failure != null || ended) {
                 return true;
             }
-            if (size > 0 && size + length > maxBuffered) {
+            int occupied = size + lent; // a lent view is not overwritten
+            if (occupied > 0 && occupied + length > maxBuffered) {
                 stalled = true;
                 return false;
             }
-            ensureCapacity(size + length);
+            ensureCapacity(occupied + length);
             int capacityMask = buffer.length - 1;
             int writeIndex = (readIndex + size) & capacityMask;
             int first = Math.min(length, buffer.length - writeIndex);
@@ -143,13 +153,13 @@ public final class InboundStream extends InputStream {
 
     @Override
     public int read() throws IOException {
-        return consume(null, 0, 1) < 0 ? -1 : lastByte & 0xFF;
+        return consume(null, 0, 1, DISCARD) < 0 ? -1 : lastByte & 0xFF;
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
-        return consume(b, off, len);
+        return consume(b, off, len, COPY);
     }
 
     /** Discards up to {@code n} bytes, waiting for data like {@code read}, without allocating. */
@@ -158,17 +168,27 @@ public final class InboundStream extends InputStream {
         if (n <= 0) {
             return 0;
         }
-        int skipped = consume(null, 0, (int) Math.min(n, Integer.MAX_VALUE));
+        int skipped = consume(null, 0, (int) Math.min(n, Integer.MAX_VALUE), DISCARD);
         return Math.max(0, skipped);
     }
 
+    @Override
+    public ByteBuffer readView(int maxLength) throws IOException {
+        if (maxLength <= 0) {
+            throw new IllegalArgumentException("maxLength <= 0: " + maxLength);
+        }
+        int n = consume(null, 0, maxLength, VIEW);
+        return n < 0 ? null : ByteBuffer.wrap(viewArray, viewStart, n).slice().asReadOnlyBuffer();
+    }
+
     /**
-     * Takes up to {@code len} bytes: into {@code b} if given, else discarded (the first of them kept in
-     * {@link #lastByte}); waits for data as a read does.
+     * Takes up to {@code len} bytes: copied into {@code b}, discarded (the first kept in {@link #lastByte}), or lent
+     * in place from {@link #viewStart} (contiguous, so perhaps fewer); waits for data as a read does. A view lent
+     * before is returned first: its bytes are freed and count toward the window given back.
      *
      * @return the count, or -1 at the end
      */
-    private int consume(byte[] b, int off, int len) throws IOException {
+    private int consume(byte[] b, int off, int len, int mode) throws IOException {
         boolean drained = false;
         int credit = 0;
         int n;
@@ -177,11 +197,22 @@ public final class InboundStream extends InputStream {
             if (closed) {
                 throw new IOException(description.get() + ": stream closed");
             }
+            if (lent > 0) {
+                unreturned += lent;
+                lent = 0;
+                if (stalled && size <= maxBuffered / 2) {
+                    stalled = false;
+                    drained = true;
+                }
+            }
             if (len == 0) {
                 return 0;
             }
             long remaining = readTimeoutNanos;
             while (size == 0 && !ended && failure == null && !closed) {
+                if (drained || unreturned >= maxBuffered / 4 && !ended) {
+                    break; // let the producer (or the sender) go on before sleeping
+                }
                 if (readTimeoutNanos <= 0) {
                     readable.await();
                 } else {
@@ -195,7 +226,7 @@ public final class InboundStream extends InputStream {
             if (closed) {
                 throw new IOException(description.get() + ": stream closed");
             }
-            if (size == 0) {
+            if (size == 0 && (ended || failure != null)) {
                 if (failure != null) {
                     throw Failures.inCaller(failure);
                 }
@@ -203,11 +234,18 @@ public final class InboundStream extends InputStream {
             }
             n = Math.min(len, size);
             int first = Math.min(n, buffer.length - readIndex);
-            if (b != null) {
-                System.arraycopy(buffer, readIndex, b, off, first);
-                System.arraycopy(buffer, 0, b, off + first, n - first);
-            } else {
-                lastByte = buffer[readIndex];
+            switch (mode) {
+                case COPY -> {
+                    System.arraycopy(buffer, readIndex, b, off, first);
+                    System.arraycopy(buffer, 0, b, off + first, n - first);
+                }
+                case VIEW -> {
+                    n = first;
+                    viewArray = buffer;
+                    viewStart = readIndex;
+                    lent = n; // freed, and given back as window, on the next consume
+                }
+                default -> lastByte = n > 0 ? buffer[readIndex] : lastByte;
             }
             readIndex = (readIndex + n) & (buffer.length - 1);
             size -= n;
@@ -215,7 +253,9 @@ public final class InboundStream extends InputStream {
                 stalled = false;
                 drained = true;
             }
-            unreturned += n;
+            if (mode != VIEW) {
+                unreturned += n;
+            }
             if (unreturned >= maxBuffered / 4 && !ended) {
                 credit = unreturned;
                 unreturned = 0;
@@ -232,7 +272,7 @@ public final class InboundStream extends InputStream {
         if (credit > 0) {
             returnCredit.accept(credit);
         }
-        return n;
+        return n == 0 ? consume(b, off, len, mode) : n; // 0 only after leaving the wait to free room: wait again
     }
 
     @Override
@@ -264,6 +304,7 @@ public final class InboundStream extends InputStream {
             stalled = false;
             buffer = EMPTY;
             size = 0;
+            lent = 0;
             readable.signalAll();
         } finally {
             lock.unlock();

@@ -1,6 +1,7 @@
 package ipc.connect.internal.connection;
 
 import ipc.connect.IpcClosedException;
+import ipc.connect.IpcDataWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.function.Supplier;
@@ -154,6 +155,21 @@ public final class ServerExchange {
         try {
             connection.responses().writeStream(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END,
                     source, responseCredit, 0, this::isCancelled, description);
+        } catch (FrameWriter.SourceException e) {
+            respondError(e.getCause());
+        }
+    }
+
+    /**
+     * Runs {@code body}'s writer to produce the response. If it throws, the client's read fails with an
+     * {@code IpcRemoteException} carrying that failure, and this method returns normally.
+     *
+     * @throws IOException if the connection failed
+     */
+    public void respond(IpcDataWriter.BodyWriter body) throws IOException {
+        try {
+            connection.responses().writeFrom(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END,
+                    body, responseCredit, 0, this::isCancelled, description);
         } catch (FrameWriter.SourceException e) {
             respondError(e.getCause());
         }

@@ -3,6 +3,7 @@ package ipc.connect.internal.connection;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,11 +12,18 @@ import ipc.connect.IpcClosedException;
 import ipc.connect.IpcTimeoutException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
-/** The receiving buffer alone, in one thread: order, wrap-around, end, failure, credit, close. */
+/** The receiving buffer alone: order, wrap-around, end, failure, credit, close, views. */
 class InboundStreamTest {
     private final List<Integer> credits = new ArrayList<>();
     private int earlyCloses;
@@ -95,5 +103,119 @@ class InboundStreamTest {
         assertEquals(List.of(), credits, "no credit: the sender is told to stop instead");
         assertTrue(in.offer(bytes(0, 8), 0, 8), "later chunks are taken and dropped");
         assertThrows(IOException.class, in::read);
+    }
+
+    @Test
+    void aViewLendsTheBytesInPlaceUntilTheNextCall() throws IOException {
+        InboundStream in = stream(64, 0);
+        assertTrue(in.offer(bytes(0, 40), 0, 40));
+        ByteBuffer view = in.readView(30);
+        assertTrue(view.isReadOnly());
+        assertEquals(0, view.position());
+        assertEquals(30, view.remaining());
+        assertEquals(0, view.get(0));
+        assertEquals(29, view.get(29));
+        // the 30 lent bytes still occupy the buffer: 10 buffered + 30 lent + 25 is over the bound of 64
+        assertFalse(in.offer(bytes(40, 25), 0, 25), "a lent view is never overwritten");
+        assertTrue(in.offer(bytes(40, 24), 0, 24), "room beside the view is used");
+        assertEquals(29, view.get(29), "the view is intact");
+        assertEquals(List.of(), credits, "lent bytes are not given back as window while lent");
+        byte[] next = new byte[10];
+        assertEquals(10, in.read(next, 0, 10));
+        assertArrayEquals(bytes(30, 10).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), next);
+        assertEquals(List.of(40), credits, "returned on the next call: the 30 lent and the 10 read");
+        assertTrue(in.offer(bytes(64, 25), 0, 25), "the view's room is free again");
+    }
+
+    @Test
+    void aViewStopsAtTheWrapAndNullMeansTheEnd() throws IOException {
+        InboundStream in = stream(64, 0);
+        in.offer(bytes(0, 50), 0, 50);
+        assertEquals(50, in.skip(50));
+        in.offer(bytes(50, 30), 0, 30); // 14 bytes to the end of the 64-byte array, 16 after the wrap
+        ByteBuffer first = in.readView(100);
+        assertEquals(14, first.remaining(), "contiguous bytes only");
+        assertEquals((byte) 50, first.get(0));
+        ByteBuffer second = in.readView(100);
+        assertEquals(16, second.remaining());
+        assertEquals((byte) 64, second.get(0));
+        in.end();
+        assertNull(in.readView(1));
+        assertThrows(IllegalArgumentException.class, () -> in.readView(0));
+    }
+
+    /** A producer thread offers random chunks while the consumer mixes views, reads and skips: nothing lost. */
+    @Property(tries = 200)
+    void viewsReadsAndSkipsSeeEveryByteInOrder(@ForAll @IntRange(min = 16, max = 4096) int maxBuffered,
+                                               @ForAll("chunks") List<Integer> chunkSizes,
+                                               @ForAll long seed) throws Exception {
+        List<Integer> given = java.util.Collections.synchronizedList(new ArrayList<>());
+        Object roomLock = new Object();
+        InboundStream in = new InboundStream(maxBuffered, 10_000_000_000L, () -> "property stream",
+                () -> { synchronized (roomLock) { roomLock.notifyAll(); } }, () -> { }, given::add);
+        Thread producer = Thread.ofPlatform().start(() -> {
+            int position = 0;
+            for (int size : chunkSizes) {
+                int length = Math.min(size, maxBuffered);
+                MemorySegment chunk = bytes(position, length);
+                while (!in.offer(chunk, 0, length)) {
+                    synchronized (roomLock) {
+                        try {
+                            roomLock.wait(1);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                }
+                position += length;
+            }
+            in.end();
+        });
+        try {
+            java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+            int expected = 0;
+            while (true) {
+                int want = 1 + random.nextInt(maxBuffered);
+                switch (random.nextInt(3)) {
+                    case 0 -> {
+                        ByteBuffer view = in.readView(want);
+                        if (view == null) {
+                            assertEquals(chunkSizesTotal(chunkSizes, maxBuffered), expected);
+                            return;
+                        }
+                        for (int i = 0; i < view.remaining(); i++) {
+                            assertEquals((byte) (expected + i), view.get(i), "byte " + (expected + i));
+                        }
+                        expected += view.remaining();
+                    }
+                    case 1 -> {
+                        byte[] into = new byte[want];
+                        int n = in.read(into, 0, want);
+                        if (n < 0) {
+                            assertEquals(chunkSizesTotal(chunkSizes, maxBuffered), expected);
+                            return;
+                        }
+                        for (int i = 0; i < n; i++) {
+                            assertEquals((byte) (expected + i), into[i], "byte " + (expected + i));
+                        }
+                        expected += n;
+                    }
+                    default -> expected += (int) in.skip(want);
+                }
+            }
+        } finally {
+            producer.interrupt();
+            producer.join(10_000);
+            assertFalse(producer.isAlive(), "producer ended");
+        }
+    }
+
+    private static int chunkSizesTotal(List<Integer> sizes, int maxBuffered) {
+        return sizes.stream().mapToInt(size -> Math.min(size, maxBuffered)).sum();
+    }
+
+    @Provide
+    Arbitrary<List<Integer>> chunks() {
+        return Arbitraries.integers().between(0, 5000).list().ofMaxSize(60);
     }
 }

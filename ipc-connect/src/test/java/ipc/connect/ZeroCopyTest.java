@@ -1,0 +1,177 @@
+package ipc.connect;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The zero-copy paths between this JVM and a server process: bodies written by an {@link IpcDataWriter} straight
+ * into shared memory, and bodies read in place through {@link IpcInputStream#readView}.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class ZeroCopyTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final IpcChannelFactory FACTORY = new IpcChannelFactory();
+    private static String base;
+    private static Process server;
+
+    @BeforeAll
+    static void startServer() throws IOException {
+        base = TestProcesses.uniqueChannel("zerocopy");
+        server = TestProcesses.startServer(base);
+    }
+
+    @AfterAll
+    static void stopServer() throws InterruptedException {
+        TestProcesses.stopAndAssertClean(server);
+        assertTrue(ChannelFiles.of(FACTORY, base).isEmpty(), () -> "files left: " + ChannelFiles.of(FACTORY, base));
+    }
+
+    /** Write sizes around the direct-write threshold, and lengths around a frame; counted by reads and by views. */
+    @ParameterizedTest
+    @CsvSource({"0, 1", "1, 1", "300007, 1", "3145745, 1000", "3145745, 65535", "3145745, 65536",
+            "3145745, 200003", "1073741824, 1048576"})
+    void writerRequestsArriveWhole(long length, int writeSize) throws IOException {
+        String expected = length + " " + Pattern.crc(length);
+        try (IpcClient count = new IpcClient(FACTORY, base + ".count");
+             IpcClient viewCount = new IpcClient(FACTORY, base + ".viewcount")) {
+            for (IpcClient client : new IpcClient[] {count, viewCount}) {
+                try (IpcInputStream response = client.send(IpcData.writer(out -> Pattern.write(out, length,
+                        writeSize)), TIMEOUT)) {
+                    assertEquals(expected, new String(response.readAllBytes(), StandardCharsets.UTF_8),
+                            client.channelName() + ", writes of " + writeSize);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0, 1, 1", "1, 1, 7", "300007, 1, 100", "3145745, 1000, 65536", "3145745, 65536, 1",
+            "3145745, 200003, 1000000", "1073741824, 1048576, 1048576"})
+    void writerResponsesReadThroughViewsAndReads(long length, int writeSize, int maxView) throws IOException {
+        try (IpcClient client = new IpcClient(FACTORY, base + ".write")) {
+            byte[] request = (length + " " + writeSize).getBytes(StandardCharsets.UTF_8);
+            try (IpcInputStream response = client.send(IpcData.of(request), TIMEOUT)) {
+                assertEquals(length, Pattern.verifyViews(response, maxView), "views of at most " + maxView);
+            }
+            try (IpcInputStream response = client.send(IpcData.of(request), TIMEOUT)) {
+                assertEquals(length, Pattern.verify(response, new byte[Math.min(maxView, 1 << 20)]), "reads");
+            }
+        }
+    }
+
+    @Test
+    void aRequestWriterThatThrowsFailsTheCallNamingTheChannel() throws IOException {
+        String channel = base + ".count";
+        try (IpcClient client = new IpcClient(FACTORY, channel)) {
+            IOException thrown = assertThrows(IOException.class, () -> client.send(IpcData.writer(out -> {
+                Pattern.write(out, 100_000, 4096);
+                throw new IllegalStateException("no more data here");
+            }), TIMEOUT).readAllBytes());
+            assertTrue(thrown.getMessage().contains(channel) && thrown.getMessage().contains("no more data here"),
+                    thrown.getMessage());
+            Throwable root = thrown;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            assertInstanceOf(IllegalStateException.class, root, "the writer's exception is the root cause");
+            assertEquals("5 " + Pattern.crc(5), new String(client.sendAndReceive(Pattern.bytes(0, 5), TIMEOUT),
+                    StandardCharsets.UTF_8), "the client works on");
+        }
+    }
+
+    @Test
+    void aResponseWriterThatThrowsReachesTheClientAfterItsBytes() throws IOException {
+        try (IpcClient client = new IpcClient(FACTORY, base + ".write");
+             IpcInputStream response = client.send(IpcData.of("fail 200000".getBytes(StandardCharsets.UTF_8)),
+                     TIMEOUT)) {
+            byte[] written = response.readNBytes(200_000);
+            assertEquals(new String(Pattern.bytes(0, 200_000), StandardCharsets.ISO_8859_1),
+                    new String(written, StandardCharsets.ISO_8859_1), "the bytes written before the failure");
+            IpcRemoteException thrown = assertThrows(IpcRemoteException.class, response::read);
+            assertEquals(IllegalStateException.class.getName(), thrown.remoteClassName());
+            assertEquals("writer failed after 200000", thrown.remoteMessage());
+        }
+    }
+
+    @Test
+    void aServerThatStopsReadingStopsTheRequestWriter() throws Exception {
+        java.util.concurrent.CountDownLatch writerDone = new java.util.concurrent.CountDownLatch(1);
+        AtomicReference<IOException> seen = new AtomicReference<>();
+        AtomicLong written = new AtomicLong();
+        long endless = 1L << 40;
+        try (IpcClient client = new IpcClient(FACTORY, base + ".early")) {
+            byte[] response = client.send(IpcData.writer(out -> {
+                byte[] block = Pattern.bytes(0, 1 << 16);
+                try {
+                    while (written.get() < endless) {
+                        out.write(block);
+                        written.addAndGet(block.length);
+                    }
+                } catch (IOException e) {
+                    seen.set(e);
+                    throw e;
+                } finally {
+                    writerDone.countDown();
+                }
+            }), TIMEOUT).readAllBytes();
+            assertEquals("early", new String(response, StandardCharsets.UTF_8));
+            // the response may come before the writer hears of the stop
+            assertTrue(writerDone.await(20, TimeUnit.SECONDS), "the writer returned");
+        }
+        assertInstanceOf(IpcClosedException.class, seen.get(), "the writer was told to stop");
+        assertTrue(written.get() < endless, "stopped after " + written.get() + " bytes");
+    }
+
+    @Test
+    void aClientThatClosesTheResponseEarlyStopsTheResponseWriter() throws Exception {
+        try (IpcClient client = new IpcClient(FACTORY, base + ".write");
+             IpcClient failures = new IpcClient(FACTORY, base + ".lastfailure")) {
+            try (IpcInputStream response = client.send(IpcData.of(("" + (1L << 40) + " 65536")
+                    .getBytes(StandardCharsets.UTF_8)), TIMEOUT)) {
+                assertEquals(1 << 20, Pattern.verify(new java.io.ByteArrayInputStream(response.readNBytes(1 << 20)),
+                        new byte[4096]));
+            }
+            String lastFailure = "";
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!lastFailure.startsWith(IpcClosedException.class.getName()) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                lastFailure = new String(failures.sendAndReceive(new byte[0], TIMEOUT), StandardCharsets.UTF_8);
+            }
+            assertTrue(lastFailure.startsWith(IpcClosedException.class.getName()), "the writer met: " + lastFailure);
+            assertTrue(lastFailure.contains(base + ".write"), lastFailure);
+            byte[] small = client.sendAndReceive("10 3".getBytes(StandardCharsets.UTF_8), TIMEOUT);
+            assertEquals(new String(Pattern.bytes(0, 10), StandardCharsets.ISO_8859_1),
+                    new String(small, StandardCharsets.ISO_8859_1), "the connection serves the next request");
+        }
+    }
+
+    @Test
+    void theBodyStreamRefusesWritesOnceTheWriterReturned() throws IOException {
+        AtomicReference<OutputStream> leaked = new AtomicReference<>();
+        try (IpcClient client = new IpcClient(FACTORY, base + ".count")) {
+            byte[] response = client.send(IpcData.writer(out -> {
+                out.write(Pattern.bytes(0, 3));
+                leaked.set(out);
+            }), TIMEOUT).readAllBytes();
+            assertEquals("3 " + Pattern.crc(3), new String(response, StandardCharsets.UTF_8));
+        }
+        IOException thrown = assertThrows(IOException.class, () -> leaked.get().write(1));
+        assertTrue(thrown.getMessage().contains("the writer has returned"), thrown.getMessage());
+    }
+}
