@@ -4,6 +4,7 @@ import ipc.connect.IpcChannelFactory;
 import ipc.connect.IpcClient;
 import ipc.connect.IpcData;
 import ipc.connect.IpcDataStream;
+import ipc.connect.IpcInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -33,11 +34,14 @@ public final class BenchClient {
             throws IOException {
         IpcChannelFactory factory = new IpcChannelFactory();
         int warmUp = Math.max(20_000, requests / 2);
-        long warmBytes = Math.min(bytes, 1_000_000_000L);
+        // streams reach their steady state (C2-compiled copy loops on both sides) after 3 to 5 GB: warm up with 4
+        long warmBytes = Math.min(bytes, 4_000_000_000L);
         try (IpcClient small = new IpcClient(factory, channel + ".small");
              IpcClient direct = new IpcClient(factory, channel + ".small-direct");
              IpcClient upload = new IpcClient(factory, channel + ".upload");
              IpcClient download = new IpcClient(factory, channel + ".download");
+             IpcClient uploadZeroCopy = new IpcClient(factory, channel + ".upload-zero-copy");
+             IpcClient downloadZeroCopy = new IpcClient(factory, channel + ".download-zero-copy");
              UdsClient uds = new UdsClient(socket)) {
             small(out, "small", "ipc", requests, warmUp, () -> ipcSmall(small));
             small(out, "small-direct", "ipc", requests, warmUp, () -> ipcSmall(direct));
@@ -47,6 +51,9 @@ public final class BenchClient {
             stream(out, "upload", "uds", bytes, warmBytes, uds::upload);
             stream(out, "download", "ipc", bytes, warmBytes, n -> ipcDownload(download, n));
             stream(out, "download", "uds", bytes, warmBytes, uds::download);
+            stream(out, "upload-zero-copy", "ipc", bytes, warmBytes, n -> ipcUploadZeroCopy(uploadZeroCopy, n));
+            stream(out, "download-zero-copy", "ipc", bytes, warmBytes,
+                    n -> ipcDownloadZeroCopy(downloadZeroCopy, n));
         }
     }
 
@@ -215,6 +222,25 @@ public final class BenchClient {
             int n;
             while ((n = response.read(buffer)) >= 0) {
                 total += n;
+            }
+        }
+        return total;
+    }
+
+    private static long ipcUploadZeroCopy(IpcClient client, long length) throws IOException {
+        try (InputStream response = client.send(IpcData.writer(out -> BenchServer.writeRepeated(out, length)),
+                TIMEOUT)) {
+            return Long.parseLong(new String(response.readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    private static long ipcDownloadZeroCopy(IpcClient client, long length) throws IOException {
+        long total = 0;
+        try (IpcInputStream response = client.send(IpcData.of(Long.toString(length)
+                .getBytes(StandardCharsets.UTF_8)), TIMEOUT)) {
+            ByteBuffer view;
+            while ((view = response.readView(1 << 20)) != null) {
+                total += view.remaining();
             }
         }
         return total;

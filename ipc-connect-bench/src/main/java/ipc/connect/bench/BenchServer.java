@@ -4,9 +4,12 @@ import ipc.connect.IpcChannelFactory;
 import ipc.connect.IpcData;
 import ipc.connect.IpcDataBytes;
 import ipc.connect.IpcDataStream;
+import ipc.connect.IpcInputStream;
 import ipc.connect.IpcServer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -17,6 +20,8 @@ import java.nio.file.Path;
  *   <li>{@code small-direct}: the same with {@link IpcServer#DIRECT} (handler inline on the dispatcher);</li>
  *   <li>{@code upload}: reads the request to its end, answers its length;</li>
  *   <li>{@code download}: the request is a length N; answers N bytes.</li>
+ *   <li>{@code upload-zero-copy}: like {@code upload}, reading the request in place ({@code readView});</li>
+ *   <li>{@code download-zero-copy}: like {@code download}, writing the response with an {@code IpcDataWriter}.</li>
  * </ul>
  */
 public final class BenchServer implements AutoCloseable {
@@ -59,11 +64,33 @@ public final class BenchServer implements AutoCloseable {
                 long length = Long.parseLong(new String(request.readAllBytes(), StandardCharsets.UTF_8));
                 return new IpcDataStream(repeat(length));
             });
+            server.listen(channel + ".upload-zero-copy", request -> {
+                IpcInputStream in = (IpcInputStream) request;
+                long total = 0;
+                ByteBuffer view;
+                while ((view = in.readView(1 << 20)) != null) {
+                    total += view.remaining();
+                }
+                return new IpcDataBytes(Long.toString(total).getBytes(StandardCharsets.UTF_8));
+            });
+            server.listen(channel + ".download-zero-copy", request -> {
+                long length = Long.parseLong(new String(request.readAllBytes(), StandardCharsets.UTF_8));
+                return IpcData.writer(out -> writeRepeated(out, length));
+            });
             return new BenchServer(server, direct, UdsServer.start(socket));
         } catch (IOException | RuntimeException e) {
             server.close();
             direct.close();
             throw e;
+        }
+    }
+
+    /** Writes {@code length} bytes of {@link #BLOCK} to {@code out}, a block per write. */
+    static void writeRepeated(OutputStream out, long length) throws IOException {
+        for (long left = length; left > 0; ) {
+            int n = (int) Math.min(left, BLOCK.length);
+            out.write(BLOCK, 0, n);
+            left -= n;
         }
     }
 

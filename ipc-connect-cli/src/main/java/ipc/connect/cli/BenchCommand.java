@@ -108,10 +108,15 @@ final class BenchCommand implements Callable<Integer> {
         String gigabytes = String.format(Locale.ROOT, "%.1f GB", byteCount / 1e9);
         streamRow(results, "upload", "Send " + gigabytes + " client→server");
         streamRow(results, "download", "Retrieve " + gigabytes + " server→client");
+        streamRow(results, "upload-zero-copy", "Send " + gigabytes + " client→server, zero-copy API", "upload");
+        streamRow(results, "download-zero-copy", "Retrieve " + gigabytes + " server→client, zero-copy API",
+                "download");
         System.out.println();
         System.out.println("Small requests: 11 bytes, empty response, timed one by one after a warm-up; latency"
                 + " p50 / p99 / p99.9 / max. The UDS server answers on its connection thread. Streams: a 1 MiB block"
-                + " copied out of the sender's source, read into the receiver's buffer.");
+                + " copied out of the sender's source (`IpcDataStream`; for UDS into a direct buffer), read into the"
+                + " receiver's buffer. Zero-copy API: the block written by an `IpcDataWriter` straight into the ring,"
+                + " read in place with `readView` (the UDS column repeats the plain rows).");
     }
 
     private static void printConnections(Map<String, long[]> results) {
@@ -148,8 +153,12 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static void streamRow(Map<String, long[]> results, String workload, String title) {
+        streamRow(results, workload, title, workload);
+    }
+
+    private static void streamRow(Map<String, long[]> results, String workload, String title, String baseline) {
         long[] ipc = results.get(workload + " ipc");
-        long[] uds = results.get(workload + " uds");
+        long[] uds = results.get(baseline + " uds");
         if (ipc == null || uds == null) {
             return;
         }
