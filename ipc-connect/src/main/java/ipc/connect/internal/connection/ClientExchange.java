@@ -10,6 +10,8 @@ import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -222,13 +224,15 @@ public final class ClientExchange {
                 result.completeExceptionally(Failures.inCaller(failure));
             }
         }, executor);
-        CompletableFuture.delayedExecutor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS, executor)
-                .execute(() -> {
-                    // only if the timeout wins the race with the response: a begun response is not cancelled
-                    if (result.completeExceptionally(timeoutException())) {
-                        giveUpAfterTimeout();
-                    }
-                });
+        // A cancellable timer, cancelled once the result completes: an uncancelled one (delayedExecutor) would hold
+        // every request for its whole timeout, hundreds of megabytes at a high request rate.
+        ScheduledFuture<?> timer = ForkJoinPool.commonPool().schedule(() -> executor.execute(() -> {
+            // only if the timeout wins the race with the response: a begun response is not cancelled
+            if (result.completeExceptionally(timeoutException())) {
+                giveUpAfterTimeout();
+            }
+        }), Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        result.whenComplete((stream, failure) -> timer.cancel(false));
         return result;
     }
 
