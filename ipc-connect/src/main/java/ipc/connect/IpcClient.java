@@ -88,6 +88,20 @@ public final class IpcClient implements AutoCloseable {
         return start(data, timeout).responseAsync(COMPLETIONS);
     }
 
+    /**
+     * {@link #sendAsync(IpcData, Duration)}, completing the future on {@code completions} instead of a new virtual
+     * thread. {@code Runnable::run} completes it on the thread that delivers the response (the client's reader, a
+     * caller of {@code send} reading responses, or on a timeout a timer thread): the fastest way, for dependent
+     * actions that are short and never block, since the responses that follow wait for them. Such an action may
+     * read what has arrived: a response of up to one frame (an eighth of the ring capacity) has arrived whole, a
+     * longer one only in part, and waiting there for the rest would wait forever.
+     */
+    public CompletableFuture<InputStream> sendAsync(IpcData data, Duration timeout, Executor completions)
+            throws IOException {
+        Objects.requireNonNull(completions, "completions");
+        return start(data, timeout).responseAsync(completions);
+    }
+
     /** {@link #sendAsync(IpcData, Duration)} with a 30-second timeout. */
     public CompletableFuture<InputStream> sendAsync(IpcData data) throws IOException {
         return sendAsync(data, DEFAULT_ASYNC_TIMEOUT);

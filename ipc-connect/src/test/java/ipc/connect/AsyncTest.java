@@ -111,6 +111,35 @@ class AsyncTest {
     }
 
     @Test
+    void futuresCompleteOnTheGivenExecutor() throws Exception {
+        java.util.concurrent.ExecutorService mine = java.util.concurrent.Executors.newSingleThreadExecutor(
+                task -> new Thread(task, "test-completions"));
+        try (IpcClient client = new IpcClient(FACTORY, base + ".bytes")) {
+            CompletableFuture<String> thread = client.sendAsync(IpcData.of(utf8("where")), TIMEOUT, mine)
+                    .thenApply(response -> text(response) + " on " + Thread.currentThread().getName());
+            assertEquals("where on test-completions", thread.get(30, TimeUnit.SECONDS));
+            // directly on the thread that delivers each response: all answered, each with its own body
+            List<CompletableFuture<String>> answers = new ArrayList<>();
+            for (int i = 0; i < 2_000; i++) {
+                answers.add(client.sendAsync(IpcData.of(utf8("direct " + i)), TIMEOUT, Runnable::run)
+                        .thenApply(AsyncTest::text));
+            }
+            for (int i = 0; i < answers.size(); i++) {
+                assertEquals("direct " + i, answers.get(i).get(60, TimeUnit.SECONDS));
+            }
+        } finally {
+            mine.shutdownNow();
+            assertTrue(mine.awaitTermination(10, TimeUnit.SECONDS));
+        }
+        try (IpcClient slow = new IpcClient(FACTORY, base + ".slow")) {
+            CompletableFuture<InputStream> late = slow.sendAsync(IpcData.of(utf8("2000")), Duration.ofMillis(100),
+                    Runnable::run);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> late.get(30, TimeUnit.SECONDS));
+            assertInstanceOf(IpcTimeoutException.class, e.getCause(), "a direct future times out too");
+        }
+    }
+
+    @Test
     void aFailureArrivesThroughTheFuture() throws Exception {
         try (IpcClient client = new IpcClient(FACTORY, base + ".fail")) {
             ExecutionException e = assertThrows(ExecutionException.class,

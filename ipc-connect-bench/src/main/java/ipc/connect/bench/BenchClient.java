@@ -7,6 +7,7 @@ import ipc.connect.IpcDataStream;
 import ipc.connect.IpcInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.PrintStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -16,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Executor;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -46,7 +48,11 @@ public final class BenchClient {
             small(out, "small", "ipc", requests, warmUp, () -> ipcSmall(small));
             small(out, "small-direct", "ipc", requests, warmUp, () -> ipcSmall(direct));
             small(out, "small", "uds", requests, warmUp, uds::small);
-            pipelined(out, direct, requests, warmUp);
+            pipelined(out, "pipelined", direct, requests, warmUp, null);
+            pipelined(out, "pipelined-direct", direct, requests, warmUp, Runnable::run);
+            afterIdle(out, "idle", "ipc", () -> ipcSmall(small));
+            afterIdle(out, "idle-direct", "ipc", () -> ipcSmall(direct));
+            afterIdle(out, "idle", "uds", uds::small);
             stream(out, "upload", "ipc", bytes, warmBytes, n -> ipcUpload(upload, n));
             stream(out, "upload", "uds", bytes, warmBytes, uds::upload);
             stream(out, "download", "ipc", bytes, warmBytes, n -> ipcDownload(download, n));
@@ -146,25 +152,56 @@ public final class BenchClient {
         out.flush();
     }
 
-    /** {@code sendAsync} with up to {@value #IN_FLIGHT} requests in flight on one client. */
-    private static void pipelined(PrintStream out, IpcClient client, int requests, int warmUp) throws IOException {
-        runPipelined(client, warmUp);
+    /**
+     * {@code sendAsync} with up to {@value #IN_FLIGHT} requests in flight on one client, its futures completed on
+     * {@code completions} ({@code null}: the default virtual threads).
+     */
+    private static void pipelined(PrintStream out, String workload, IpcClient client, int requests, int warmUp,
+                                  Executor completions) throws IOException {
+        runPipelined(client, warmUp, completions);
         long start = System.nanoTime();
-        runPipelined(client, requests);
+        runPipelined(client, requests, completions);
         long nanos = System.nanoTime() - start;
-        out.println("RESULT pipelined ipc " + requests + " " + nanos);
+        out.println("RESULT " + workload + " ipc " + requests + " " + nanos);
+        out.flush();
+    }
+
+    /** Sleeps have both sides idle long enough to sleep in the kernel; then one request is timed. */
+    static final int IDLE_SAMPLES = 50;
+    static final long IDLE_MILLIS = 20;
+
+    private static void afterIdle(PrintStream out, String workload, String transport, Call call) throws IOException {
+        Histogram histogram = new Histogram(3_600_000_000_000L, 3);
+        long total = 0;
+        for (int i = 0; i < IDLE_SAMPLES; i++) {
+            try {
+                Thread.sleep(IDLE_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted");
+            }
+            long t0 = System.nanoTime();
+            call.run();
+            long nanos = System.nanoTime() - t0;
+            histogram.recordValue(nanos);
+            total += nanos;
+        }
+        out.println("RESULT " + workload + " " + transport + " " + IDLE_SAMPLES + " " + total + " "
+                + histogram.getValueAtPercentile(50) + " " + histogram.getValueAtPercentile(99) + " "
+                + histogram.getValueAtPercentile(99.9) + " " + histogram.getMaxValue());
         out.flush();
     }
 
     static final int IN_FLIGHT = 256;
 
-    private static void runPipelined(IpcClient client, int requests) throws IOException {
+    private static void runPipelined(IpcClient client, int requests, Executor completions) throws IOException {
         java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(IN_FLIGHT);
         java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
         try {
             for (int i = 0; i < requests && failure.get() == null; i++) {
                 window.acquire();
-                client.sendAsync(IpcData.of(HELLO), TIMEOUT).whenComplete((response, error) -> {
+                (completions == null ? client.sendAsync(IpcData.of(HELLO), TIMEOUT)
+                        : client.sendAsync(IpcData.of(HELLO), TIMEOUT, completions)).whenComplete((response, error) -> {
                     if (error != null) {
                         failure.compareAndSet(null, error);
                     } else {

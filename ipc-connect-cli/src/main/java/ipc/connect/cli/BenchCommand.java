@@ -99,12 +99,12 @@ final class BenchCommand implements Callable<Integer> {
         String requests = String.format(Locale.ROOT, "%,d", requestCount);
         smallRow(results, "small", requests + " small requests, handler on a virtual thread");
         smallRow(results, "small-direct", requests + " small requests, handler inline (`IpcServer.DIRECT`)");
-        long[] pipelined = results.get("pipelined ipc");
-        if (pipelined != null) {
-            System.out.printf(Locale.ROOT, "| %s small requests, `sendAsync`, %d in flight (inline handler) | %,.0f ms;"
-                            + " %,.0f requests/s | (no equivalent) | | |%n", requests, 256, pipelined[1] / 1e6,
-                    pipelined[0] / (pipelined[1] / 1e9));
-        }
+        pipelinedRow(results, "pipelined", requests + " small requests, `sendAsync`, 256 in flight (inline handler),"
+                + " futures completed on virtual threads");
+        pipelinedRow(results, "pipelined-direct", requests + " small requests, `sendAsync`, 256 in flight (inline"
+                + " handler), futures completed directly (`Runnable::run`)");
+        idleRow(results, "idle", "First request after 20 ms idle (both sides asleep), handler on a virtual thread");
+        idleRow(results, "idle-direct", "First request after 20 ms idle (both sides asleep), handler inline");
         String gigabytes = String.format(Locale.ROOT, "%.1f GB", byteCount / 1e9);
         streamRow(results, "upload", "Send " + gigabytes + " client→server");
         streamRow(results, "download", "Retrieve " + gigabytes + " server→client");
@@ -113,7 +113,8 @@ final class BenchCommand implements Callable<Integer> {
                 "download");
         System.out.println();
         System.out.println("Small requests: 11 bytes, empty response, timed one by one after a warm-up; latency"
-                + " p50 / p99 / p99.9 / max. The UDS server answers on its connection thread. Streams: a 1 MiB block"
+                + " p50 / p99 / p99.9 / max. After idle: p50 / p99 / max. The UDS server answers on its connection"
+                + " thread. Streams: a 1 MiB block"
                 + " copied out of the sender's source (`IpcDataStream`; for UDS into a direct buffer), read into the"
                 + " receiver's buffer. Zero-copy API: the block written by an `IpcDataWriter` straight into the ring,"
                 + " read in place with `readView` (the UDS column repeats the plain rows).");
@@ -133,6 +134,29 @@ final class BenchCommand implements Callable<Integer> {
                         r[1] / 1e6, r[0] / (r[1] / 1e9), r[2] / 1e3, r[3] / 1e3);
             }
         });
+    }
+
+    private static void pipelinedRow(Map<String, long[]> results, String workload, String title) {
+        long[] r = results.get(workload + " ipc");
+        if (r != null) {
+            System.out.printf(Locale.ROOT, "| %s | %,.0f ms; %,.0f requests/s | (no equivalent) | | |%n", title,
+                    r[1] / 1e6, r[0] / (r[1] / 1e9));
+        }
+    }
+
+    private static void idleRow(Map<String, long[]> results, String workload, String title) {
+        long[] ipc = results.get(workload + " ipc");
+        long[] uds = results.get("idle uds");
+        if (ipc == null || uds == null) {
+            return;
+        }
+        System.out.printf(Locale.ROOT, "| %s | %s | %s | %.1f× faster (median) | |%n", title, idleCell(ipc),
+                idleCell(uds), (double) uds[2] / ipc[2]);
+    }
+
+    private static String idleCell(long[] r) {
+        return String.format(Locale.ROOT, "%d samples; %.1f / %.1f / %.0f µs", r[0], r[2] / 1e3, r[3] / 1e3,
+                r[5] / 1e3);
     }
 
     private static void smallRow(Map<String, long[]> results, String workload, String title) {

@@ -477,13 +477,10 @@ public final class ClientConnection implements AutoCloseable {
                 if (exchange == null) {
                     return true; // a late response to a request given up: dropped
                 }
-                if (!exchange.onData(buffer, chunkOffset, chunkLength)) {
+                if (!exchange.onData(buffer, chunkOffset, chunkLength, kind == FrameDescriptor.RESPONSE_END)) {
                     return false;
                 }
                 count(ConnectionDescriptor.CLIENT_RESPONSE_BYTES_OFFSET, chunkLength);
-                if (kind == FrameDescriptor.RESPONSE_END) {
-                    exchange.onEnd();
-                }
                 return true;
             }
             case FrameDescriptor.ERROR -> {

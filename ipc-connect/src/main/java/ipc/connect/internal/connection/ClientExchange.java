@@ -287,15 +287,23 @@ public final class ClientExchange {
 
     // ---------------------------------------------------------------------------------------------- reader side
 
-    boolean onData(MemorySegment buffer, long offset, int length) {
+    /**
+     * A chunk of the response; the last one if {@code end}. The response begins once its bytes (and end) are in, so
+     * a dependent action run by this thread finds them without waiting for the thread itself.
+     *
+     * @return {@code false} if the chunk was refused (offered again later)
+     */
+    boolean onData(MemorySegment buffer, long offset, int length, boolean end) {
+        if (!response.offer(buffer, offset, length)) {
+            return false;
+        }
+        if (end) {
+            response.end();
+            responseDone = true;
+            forgetIfDone();
+        }
         begun.complete(response);
-        return response.offer(buffer, offset, length);
-    }
-
-    void onEnd() {
-        response.end();
-        responseDone = true;
-        forgetIfDone();
+        return true;
     }
 
     void onWindow(int bytes) {
