@@ -150,8 +150,10 @@ final class BenchCommand implements Callable<Integer> {
         if (ipc == null || uds == null) {
             return;
         }
-        System.out.printf(Locale.ROOT, "| %s | %s | %s | %.1f× faster (median) | |%n", title, idleCell(ipc),
-                idleCell(uds), (double) uds[2] / ipc[2]);
+        double ratio = (double) uds[2] / ipc[2];
+        System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | |%n", title, idleCell(ipc), idleCell(uds),
+                ratio >= 1 ? String.format(Locale.ROOT, "%.1f× faster (median)", ratio)
+                        : String.format(Locale.ROOT, "%.1f× slower (median)", 1 / ratio));
     }
 
     private static String idleCell(long[] r) {

@@ -4,6 +4,7 @@ import ipc.connect.IpcDataWriter;
 import ipc.connect.IpcInputStream;
 import ipc.connect.IpcRemoteException;
 import ipc.connect.IpcTimeoutException;
+import ipc.connect.internal.signal.SignalWaiter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -184,7 +185,7 @@ public final class ClientExchange {
             for (int idle = 1; !begun.isDone() && System.nanoTime() - spinUntil < 0; idle++) {
                 if (connection.pollResponses() != 0) {
                     idle = 0;
-                } else if ((idle & 63) == 0) {
+                } else if ((idle & (SignalWaiter.YIELD_EVERY - 1)) == 0) {
                     Thread.yield(); // few cores: let the server (or its handler) run
                 } else {
                     Thread.onSpinWait();

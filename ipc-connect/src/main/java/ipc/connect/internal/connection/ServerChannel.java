@@ -302,9 +302,11 @@ public final class ServerChannel implements AutoCloseable {
         try {
             while (!stopping) {
                 int work = acceptPending();
+                boolean handlersWorking = false;
                 for (int i = 0; i < connections.size(); i++) {
                     ServerConnection connection = connections.get(i);
                     work += connection.poll();
+                    handlersWorking |= connection.hasOpenExchanges();
                     if (connection.isClosed()) {
                         connections.remove(i--);
                         connectionCount = connections.size();
@@ -321,7 +323,7 @@ public final class ServerChannel implements AutoCloseable {
                 if (work > 0) {
                     waiter.reset();
                 } else {
-                    waiter.idle();
+                    waiter.idle(handlersWorking);
                 }
             }
         } catch (Throwable t) {

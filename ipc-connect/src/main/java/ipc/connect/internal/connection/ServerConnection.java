@@ -231,6 +231,11 @@ final class ServerConnection {
                 + (reason == null ? "" : " (" + reason + ")"));
     }
 
+    /** Whether a request of this connection is still being handled (or its body or response still moving). */
+    boolean hasOpenExchanges() {
+        return !exchanges.isEmpty();
+    }
+
     /** Dispatcher (or channel close): ends the connection, fails its exchanges, frees its slot and file. */
     void close(String reason, Level level) {
         if (closed) {

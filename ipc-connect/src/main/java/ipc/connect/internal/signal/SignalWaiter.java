@@ -6,15 +6,18 @@ import java.lang.foreign.MemorySegment;
  * The idle strategy of one polling thread, in the duty-cycle idiom of Agrona's {@code IdleStrategy}: after a pass
  * that did work call {@link #reset()}; after a pass that found nothing call {@link #idle()}, then poll again.
  *
- * <p>Idling goes through three phases: spin with {@link Thread#onSpinWait()}, then {@link Thread#yield()}, then
+ * <p>Idling goes through three phases: spin with {@link Thread#onSpinWait()} (yielding now and then), then
+ * {@link Thread#yield()}, then
  * sleep on the {@link Signal}. Before the first sleep it announces itself and returns once so that the caller polls
  * again (the announce/re-check/sleep protocol of {@link Signal}); only the next {@code idle()} sleeps.
  *
  * <p>Not thread-safe: one instance per polling thread.
  */
 public final class SignalWaiter {
-    /** While spinning, yield the core once every this many passes. */
-    private static final int YIELD_EVERY = 64;
+    /** While spinning, yield the core once every this many passes... */
+    public static final int YIELD_EVERY = 1024;
+    /** ...or this many, while threads this one waits for need a core (on few cores, it may be this one's). */
+    private static final int YIELD_EVERY_SHARING = 64;
     private final Signal signal;
     private final int spins;
     private final int yields;
@@ -49,9 +52,19 @@ public final class SignalWaiter {
 
     /** The last pass found nothing: spin, yield or sleep. */
     public void idle() {
+        idle(false);
+    }
+
+    /**
+     * The last pass found nothing: spin, yield or sleep.
+     *
+     * @param othersWorking whether the work this thread waits for is being done by other threads of this process
+     *     (handlers): then spinning yields the core more often, so they get it on a machine with few cores
+     */
+    public void idle(boolean othersWorking) {
         if (idleCount < spins) {
             idleCount++;
-            if ((idleCount & (YIELD_EVERY - 1)) == 0) {
+            if ((idleCount & ((othersWorking ? YIELD_EVERY_SHARING : YIELD_EVERY) - 1)) == 0) {
                 Thread.yield(); // on few cores, let a runnable peer (the thread with the work) have this one
             } else {
                 Thread.onSpinWait();
