@@ -21,7 +21,8 @@ import java.util.zip.CRC32C;
  *   <li>{@code connections}: the request names a behaviour (empty: {@code echo}); answers the number of open
  *       connections on that channel;</li>
  *   <li>{@code soak}: checks the request's CRC trailer, answers a random body with its own ({@link Soak});</li>
- *   <li>{@code mode}: answers how this process sleeps: {@code futex} or {@code fallback};</li>
+ *   <li>{@code mode}: answers how this process sleeps ({@code Signal.waitName()}: {@code futex} or {@code fallback}
+ *       here);</li>
  *   <li>{@code lastfailure}: answers the last exception a {@code count} handler met reading its request, or a
  *       {@code write} writer met writing its response;</li>
  *   <li>{@code write}: the request is {@code "<length> <writeSize>"}; answers that many {@link Pattern} bytes through
@@ -57,8 +58,7 @@ public final class TestServerMain {
             });
             server.listen(base + ".soak", request -> Soak.answer(request.readAllBytes()));
             server.listen(base + ".mode", request -> new IpcDataBytes(
-                    (ipc.connect.internal.signal.Signal.kernelWait() ? "futex" : "fallback")
-                            .getBytes(StandardCharsets.UTF_8)));
+                    ipc.connect.internal.signal.Signal.waitName().getBytes(StandardCharsets.UTF_8)));
             server.listen(base + ".lastfailure", request -> new IpcDataBytes(
                     lastFailure.getBytes(StandardCharsets.UTF_8)));
             server.listen(base + ".write", request -> {

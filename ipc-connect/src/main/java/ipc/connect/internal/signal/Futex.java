@@ -10,38 +10,31 @@ import java.util.Locale;
 
 /**
  * Linux {@code futex(2)} through {@code syscall(2)}, shared (not {@code FUTEX_PRIVATE_FLAG}) so a wait in one
- * process is woken from another mapping the same file. Set the system property {@code ipc.connect.signal=fallback}
- * to disable it (for tests of the portable path).
+ * process is woken from another mapping the same file.
  */
-final class Futex {
+final class Futex implements KernelWait {
     private static final long SYS_FUTEX_X86_64 = 202;
     private static final long SYS_FUTEX_AARCH64 = 98;
     private static final int FUTEX_WAIT = 0;
     private static final int FUTEX_WAKE = 1;
 
-    private static final MethodHandle SYSCALL = lookup();
-    private static final long SYS_FUTEX = sysFutex();
+    private final MethodHandle syscall;
+    private final long sysFutex;
 
-    private Futex() {
+    private Futex(MethodHandle syscall, long sysFutex) {
+        this.syscall = syscall;
+        this.sysFutex = sysFutex;
     }
 
-    /** Whether futex calls work here. */
-    static boolean available() {
-        return SYSCALL != null && SYS_FUTEX > 0;
-    }
-
-    private static long sysFutex() {
+    /** The futex of this machine, or {@code null} on an architecture without a known number or native access. */
+    static Futex create() {
         String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
-        return switch (arch) {
+        long number = switch (arch) {
             case "amd64", "x86_64" -> SYS_FUTEX_X86_64;
             case "aarch64", "arm64" -> SYS_FUTEX_AARCH64;
             default -> -1;
         };
-    }
-
-    private static MethodHandle lookup() {
-        if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux")
-                || "fallback".equals(System.getProperty("ipc.connect.signal"))) {
+        if (number < 0) {
             return null;
         }
         try {
@@ -54,7 +47,7 @@ final class Futex {
             FunctionDescriptor descriptor = FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
                     ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
                     ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
-            return linker.downcallHandle(syscall, descriptor, Linker.Option.firstVariadicArg(1));
+            return new Futex(linker.downcallHandle(syscall, descriptor, Linker.Option.firstVariadicArg(1)), number);
         } catch (RuntimeException e) {
             // IllegalCallerException when native access is denied, UnsupportedOperationException on odd platforms
             System.getLogger(Futex.class.getName()).log(System.Logger.Level.WARNING,
@@ -63,32 +56,35 @@ final class Futex {
         }
     }
 
-    /** A 16-byte {@code struct timespec} for {@link #await}, owned by one thread. */
-    static MemorySegment newTimespec() {
+    @Override
+    public String name() {
+        return "futex";
+    }
+
+    /** A 16-byte {@code struct timespec}. */
+    @Override
+    public MemorySegment newScratch() {
         return Arena.ofAuto().allocate(16, 8);
     }
 
-    /**
-     * Sleeps while {@code *word == expected}, at most {@code timeoutNanos}; returns on a wake, a timeout, a signal
-     * or at once if the word differs. The caller re-checks its condition in every case.
-     */
-    static void await(MemorySegment word, int expected, long timeoutNanos, MemorySegment timespec) {
+    @Override
+    public void await(MemorySegment word, int expected, long timeoutNanos, MemorySegment timespec) {
         long nanos = Math.max(0, timeoutNanos);
         timespec.set(ValueLayout.JAVA_LONG, 0, nanos / 1_000_000_000L);
         timespec.set(ValueLayout.JAVA_LONG, 8, nanos % 1_000_000_000L);
         try {
-            long ignored = (long) SYSCALL.invokeExact(SYS_FUTEX, word, FUTEX_WAIT, expected, timespec,
+            long ignored = (long) syscall.invokeExact(sysFutex, word, FUTEX_WAIT, expected, timespec,
                     MemorySegment.NULL, 0);
         } catch (Throwable t) {
             throw new IllegalStateException("futex wait failed", t);
         }
     }
 
-    /** Wakes up to {@code count} sleepers on {@code word}. */
-    static void wake(MemorySegment word, int count) {
+    @Override
+    public void wakeAll(MemorySegment word) {
         try {
-            long ignored = (long) SYSCALL.invokeExact(SYS_FUTEX, word, FUTEX_WAKE, count, MemorySegment.NULL,
-                    MemorySegment.NULL, 0);
+            long ignored = (long) syscall.invokeExact(sysFutex, word, FUTEX_WAKE, Integer.MAX_VALUE,
+                    MemorySegment.NULL, MemorySegment.NULL, 0);
         } catch (Throwable t) {
             throw new IllegalStateException("futex wake failed", t);
         }

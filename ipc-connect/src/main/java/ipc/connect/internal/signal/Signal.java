@@ -17,7 +17,8 @@ import java.lang.invoke.VarHandle;
  * so the sleep returns at once or is woken: no lost wake-up.
  */
 public final class Signal {
-    private static final boolean FUTEX = Futex.available();
+    /** The kernel's wait of this platform, or {@code null}: the portable fallback. */
+    private static final KernelWait KERNEL = KernelWait.forThisPlatform();
 
     private final MemorySegment segment;
     private final long offset;
@@ -35,7 +36,12 @@ public final class Signal {
 
     /** Whether sleepers sleep in the kernel ({@code true}) or back off with {@code parkNanos} (fallback). */
     public static boolean kernelWait() {
-        return FUTEX;
+        return KERNEL != null;
+    }
+
+    /** How sleepers sleep: {@code futex}, {@code os_sync_wait_on_address}, {@code __ulock_wait} or {@code fallback}. */
+    public static String waitName() {
+        return KERNEL != null ? KERNEL.name() : "fallback";
     }
 
     /**
@@ -57,8 +63,8 @@ public final class Signal {
     public void wakeAll() {
         try {
             getAndAddInt(segment, offset + SignalDescriptor.SEQUENCE_OFFSET, 1);
-            if (FUTEX) {
-                Futex.wake(word, Integer.MAX_VALUE);
+            if (KERNEL != null) {
+                KERNEL.wakeAll(word);
             }
         } catch (IllegalStateException mappingClosed) {
             // nobody left to wake
@@ -85,18 +91,18 @@ public final class Signal {
     /**
      * Sleeps until woken, or the sequence moved past {@code sequence}, or {@code timeoutNanos} passed.
      *
-     * @param timespec scratch from {@link #newTimespec()}, owned by the calling thread
+     * @param scratch from {@link #newScratch()}, owned by the calling thread
      */
-    public void await(int sequence, long timeoutNanos, MemorySegment timespec) {
-        if (FUTEX) {
-            Futex.await(word, sequence, timeoutNanos, timespec);
+    public void await(int sequence, long timeoutNanos, MemorySegment scratch) {
+        if (KERNEL != null) {
+            KERNEL.await(word, sequence, timeoutNanos, scratch);
         } else if (getIntAcquire(segment, offset + SignalDescriptor.SEQUENCE_OFFSET) == sequence) {
             java.util.concurrent.locks.LockSupport.parkNanos(timeoutNanos); // the fallback polls: the caller backs off
         }
     }
 
     /** Scratch memory for {@link #await}, one per sleeping thread. */
-    public static MemorySegment newTimespec() {
-        return Futex.newTimespec();
+    public static MemorySegment newScratch() {
+        return KERNEL != null ? KERNEL.newScratch() : MemorySegment.NULL;
     }
 }

@@ -22,7 +22,7 @@ public final class SignalWaiter {
     private final int spins;
     private final int yields;
     private final long sleepNanos;
-    private final MemorySegment timespec = Signal.newTimespec();
+    private final MemorySegment scratch = Signal.newScratch();
     private int idleCount;
     private int sleeps;
     private boolean announced;
@@ -80,7 +80,7 @@ public final class SignalWaiter {
             // to about 13 ms so an idle fallback process stays near 0% CPU.
             long nanos = Signal.kernelWait() ? sleepNanos : Math.min(sleepNanos, 50_000L << Math.min(sleeps, 8));
             sleeps++;
-            signal.await(sequence, nanos, timespec);
+            signal.await(sequence, nanos, scratch);
             signal.retract();
             announced = false;
         }
