@@ -185,7 +185,7 @@ public final class ClientExchange {
             for (int idle = 1; !begun.isDone() && System.nanoTime() - spinUntil < 0; idle++) {
                 if (connection.pollResponses() != 0) {
                     idle = 0;
-                } else if ((idle & (SignalWaiter.YIELD_EVERY - 1)) == 0) {
+                } else if (SignalWaiter.shouldYield(idle, false)) {
                     Thread.yield(); // few cores: let the server (or its handler) run
                 } else {
                     Thread.onSpinWait();

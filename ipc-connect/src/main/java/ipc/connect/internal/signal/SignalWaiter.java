@@ -14,10 +14,10 @@ import java.lang.foreign.MemorySegment;
  * <p>Not thread-safe: one instance per polling thread.
  */
 public final class SignalWaiter {
-    /** While spinning, yield the core once every this many passes... */
-    public static final int YIELD_EVERY = 1024;
-    /** ...or this many, while threads this one waits for need a core (on few cores, it may be this one's). */
-    private static final int YIELD_EVERY_SHARING = 64;
+    /** Passes spun without yielding: work that comes back within them finds this thread on its core. */
+    private static final int SPINS_BEFORE_YIELDING = 1024;
+    /** After those, yield the core once every this many passes (at once while other threads do the work). */
+    private static final int YIELD_EVERY = 64;
     private final Signal signal;
     private final int spins;
     private final int yields;
@@ -50,6 +50,17 @@ public final class SignalWaiter {
         sleeps = 0;
     }
 
+    /**
+     * Whether a spinning thread, after {@code idlePasses} passes without work, yields its core now: never in the
+     * first {@value #SPINS_BEFORE_YIELDING} (a yield is a system call, and a quick answer would wait for the core to
+     * come back), then every {@value #YIELD_EVERY}; every {@value #YIELD_EVERY} from the start while
+     * {@code othersWorking} (threads of this process doing the work this one waits for, which on few cores may
+     * need this core).
+     */
+    public static boolean shouldYield(int idlePasses, boolean othersWorking) {
+        return (idlePasses & (YIELD_EVERY - 1)) == 0 && (othersWorking || idlePasses >= SPINS_BEFORE_YIELDING);
+    }
+
     /** The last pass found nothing: spin, yield or sleep. */
     public void idle() {
         idle(false);
@@ -59,12 +70,12 @@ public final class SignalWaiter {
      * The last pass found nothing: spin, yield or sleep.
      *
      * @param othersWorking whether the work this thread waits for is being done by other threads of this process
-     *     (handlers): then spinning yields the core more often, so they get it on a machine with few cores
+     *     (handlers): see {@link #shouldYield}
      */
     public void idle(boolean othersWorking) {
         if (idleCount < spins) {
             idleCount++;
-            if ((idleCount & ((othersWorking ? YIELD_EVERY_SHARING : YIELD_EVERY) - 1)) == 0) {
+            if (shouldYield(idleCount, othersWorking)) {
                 Thread.yield(); // on few cores, let a runnable peer (the thread with the work) have this one
             } else {
                 Thread.onSpinWait();
