@@ -17,30 +17,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Pipelined requests: many in flight per client, answered in whatever order the server finishes them. */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class AsyncTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final IpcChannelFactory FACTORY = new IpcChannelFactory();
-    private static String base;
-    private static Process server;
-
-    @BeforeAll
-    static void startServer() throws IOException {
-        base = TestProcesses.uniqueChannel("async");
-        server = TestProcesses.startServer(base);
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        TestProcesses.stopAndAssertClean(server);
-        assertEquals(List.of(), ChannelFiles.of(FACTORY, base));
-    }
+    @RegisterExtension
+    static final ServerProcess SERVER = new ServerProcess("async");
 
     private static byte[] utf8(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
@@ -56,7 +43,7 @@ class AsyncTest {
 
     @Test
     void tenThousandInFlightEachGetsItsOwnAnswer() throws Exception {
-        try (IpcClient client = new IpcClient(FACTORY, base + ".bytes")) {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("bytes"))) {
             List<CompletableFuture<String>> answers = new ArrayList<>();
             for (int i = 0; i < 10_000; i++) {
                 answers.add(client.sendAsync(IpcData.of(utf8("request " + i)), TIMEOUT).thenApply(AsyncTest::text));
@@ -72,7 +59,7 @@ class AsyncTest {
 
     @Test
     void answersArriveInTheOrderTheServerFinishes() throws Exception {
-        try (IpcClient client = new IpcClient(FACTORY, base + ".slow")) {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("slow"))) {
             ConcurrentLinkedQueue<String> order = new ConcurrentLinkedQueue<>();
             List<CompletableFuture<Void>> done = new ArrayList<>();
             for (String delay : List.of("900", "0", "450")) {
@@ -86,7 +73,7 @@ class AsyncTest {
 
     @Test
     void streamsInFlightTogether() throws Exception {
-        try (IpcClient client = new IpcClient(FACTORY, base + ".echo")) {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("echo"))) {
             List<CompletableFuture<InputStream>> responses = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 responses.add(client.sendAsync(IpcData.of(Pattern.stream(3L << 20)), TIMEOUT));
@@ -101,7 +88,7 @@ class AsyncTest {
 
     @Test
     void anAsyncTimeoutIsAnIpcTimeoutAndLeavesTheClientUsable() throws Exception {
-        try (IpcClient client = new IpcClient(FACTORY, base + ".slow")) {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("slow"))) {
             CompletableFuture<InputStream> slow = client.sendAsync(IpcData.of(utf8("2000")), Duration.ofMillis(200));
             ExecutionException e = assertThrows(ExecutionException.class, () -> slow.get(30, TimeUnit.SECONDS));
             assertInstanceOf(IpcTimeoutException.class, e.getCause());
@@ -114,7 +101,7 @@ class AsyncTest {
     void futuresCompleteOnTheGivenExecutor() throws Exception {
         java.util.concurrent.ExecutorService mine = java.util.concurrent.Executors.newSingleThreadExecutor(
                 task -> new Thread(task, "test-completions"));
-        try (IpcClient client = new IpcClient(FACTORY, base + ".bytes")) {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("bytes"))) {
             CompletableFuture<String> thread = client.sendAsync(IpcData.of(utf8("where")), TIMEOUT, mine)
                     .thenApply(response -> text(response) + " on " + Thread.currentThread().getName());
             assertEquals("where on test-completions", thread.get(30, TimeUnit.SECONDS));
@@ -131,7 +118,7 @@ class AsyncTest {
             mine.shutdownNow();
             assertTrue(mine.awaitTermination(10, TimeUnit.SECONDS));
         }
-        try (IpcClient slow = new IpcClient(FACTORY, base + ".slow")) {
+        try (IpcClient slow = new IpcClient(FACTORY, SERVER.channel("slow"))) {
             CompletableFuture<InputStream> late = slow.sendAsync(IpcData.of(utf8("2000")), Duration.ofMillis(100),
                     Runnable::run);
             ExecutionException e = assertThrows(ExecutionException.class, () -> late.get(30, TimeUnit.SECONDS));
@@ -141,7 +128,7 @@ class AsyncTest {
 
     @Test
     void aFailureArrivesThroughTheFuture() throws Exception {
-        try (IpcClient client = new IpcClient(FACTORY, base + ".fail")) {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("fail"))) {
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> client.sendAsync(IpcData.of(utf8("no"))).get(30, TimeUnit.SECONDS));
             IpcRemoteException remote = assertInstanceOf(IpcRemoteException.class, e.getCause());

@@ -15,10 +15,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -29,25 +28,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ProcessEchoTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final int MAX_CHUNK = new IpcChannelFactory().ringCapacity() / 8 - 16;
-    private static String base;
-    private static Process server;
     private static IpcChannelFactory factory = new IpcChannelFactory();
-
-    @BeforeAll
-    static void startServer() throws IOException {
-        base = TestProcesses.uniqueChannel("echo");
-        server = TestProcesses.startServer(base);
-    }
-
-    @AfterAll
-    static void stopServer() throws InterruptedException {
-        TestProcesses.stopAndAssertClean(server);
-        assertTrue(ChannelFiles.of(factory, base).isEmpty(), () -> "files left: " + ChannelFiles.of(factory, base));
-    }
+    @RegisterExtension
+    static final ServerProcess SERVER = new ServerProcess("echo");
 
     @Test
     void hundredThousandSequentialEchoes() throws IOException {
-        try (IpcClient client = new IpcClient(factory, base + ".bytes")) {
+        try (IpcClient client = new IpcClient(factory, SERVER.channel("bytes"))) {
             for (int i = 0; i < 100_000; i++) {
                 byte[] request = ("Hello World " + i).getBytes(StandardCharsets.UTF_8);
                 byte[] response = client.sendAndReceive(request, TIMEOUT);
@@ -59,7 +46,7 @@ class ProcessEchoTest {
     @Test
     void tenThreadsShareOneClient() throws Exception {
         ExecutorService threads = Executors.newFixedThreadPool(10);
-        try (IpcClient client = new IpcClient(factory, base + ".bytes")) {
+        try (IpcClient client = new IpcClient(factory, SERVER.channel("bytes"))) {
             List<Future<Integer>> results = new ArrayList<>();
             for (int t = 0; t < 10; t++) {
                 int thread = t;
@@ -90,9 +77,9 @@ class ProcessEchoTest {
         // values -1, 0, 1 after the first two stand for one frame minus one, exactly, plus one
         for (int size : sizesFor(sizeOrDelta)) {
             byte[] payload = Pattern.bytes(0, size);
-            try (IpcClient bytes = new IpcClient(factory, base + ".bytes");
-                 IpcClient generate = new IpcClient(factory, base + ".generate");
-                 IpcClient count = new IpcClient(factory, base + ".count")) {
+            try (IpcClient bytes = new IpcClient(factory, SERVER.channel("bytes"));
+                 IpcClient generate = new IpcClient(factory, SERVER.channel("generate"));
+                 IpcClient count = new IpcClient(factory, SERVER.channel("count"))) {
                 assertArrayEquals(payload, bytes.sendAndReceive(payload, TIMEOUT), "bytes echo of " + size);
                 try (InputStream response = generate.send(IpcData.of(Integer.toString(size)
                         .getBytes(StandardCharsets.UTF_8)), TIMEOUT)) {
@@ -116,7 +103,7 @@ class ProcessEchoTest {
 
     @Test
     void tenStreamedEchoesOf100MiB() throws IOException {
-        try (IpcClient client = new IpcClient(factory, base + ".echo")) {
+        try (IpcClient client = new IpcClient(factory, SERVER.channel("echo"))) {
             for (int i = 0; i < 10; i++) {
                 long size = 100L << 20;
                 try (InputStream response = client.send(new IpcDataStream(Pattern.stream(size)), TIMEOUT)) {
@@ -129,7 +116,7 @@ class ProcessEchoTest {
     @ParameterizedTest
     @ValueSource(longs = {32L << 10, 1L << 20, 10L << 20, 100L << 20, 1L << 30})
     void streamingEchoComparedChunkByChunk(long size) throws IOException {
-        try (IpcClient client = new IpcClient(factory, base + ".echo");
+        try (IpcClient client = new IpcClient(factory, SERVER.channel("echo"));
              InputStream response = client.send(Pattern.stream(size), TIMEOUT)) {
             assertEquals(size, Pattern.verify(response, new byte[100_003]));
         }
@@ -157,7 +144,7 @@ class ProcessEchoTest {
                 return 0;
             }
         };
-        try (IpcClient client = new IpcClient(factory, base + ".count")) {
+        try (IpcClient client = new IpcClient(factory, SERVER.channel("count"))) {
             String counted = new String(client.send(trickle, TIMEOUT).readAllBytes(), StandardCharsets.UTF_8);
             assertEquals(size + " " + Pattern.crc(size), counted);
         }
@@ -165,12 +152,12 @@ class ProcessEchoTest {
 
     @Test
     void sixteenClientProcessesAtOnce() throws Exception {
-        TestProcesses.runClients(16, List.of("-Xmx64m"), "OK 2000", 180, "echo", base + ".bytes", "2000");
+        TestProcesses.runClients(16, List.of("-Xmx64m"), "OK 2000", 180, "echo", SERVER.channel("bytes"), "2000");
     }
 
     @Test
     void sixtyFourConnectionsFromFourProcessesAllAnswered() throws Exception {
-        TestProcesses.runClients(4, List.of("-Xmx128m"), "OK " + 16 * 300, 180, "many", base + ".bytes", "16", "300");
+        TestProcesses.runClients(4, List.of("-Xmx128m"), "OK " + 16 * 300, 180, "many", SERVER.channel("bytes"), "16", "300");
     }
 
     @Test
@@ -178,7 +165,7 @@ class ProcessEchoTest {
         long size = 10_000_000_000L;
         for (String mode : List.of("upload", "download")) {
             Process client = TestProcesses.launch(TestClientMain.class, List.of("-Xmx256m"), mode,
-                    base + (mode.equals("upload") ? ".count" : ".generate"), Long.toString(size));
+                    SERVER.channel(mode.equals("upload") ? "count" : "generate"), Long.toString(size));
             try {
                 TestProcesses.Result result = TestProcesses.await(client, 240);
                 assertEquals(0, result.exitCode(), result.output());

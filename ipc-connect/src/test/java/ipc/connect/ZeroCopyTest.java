@@ -12,10 +12,9 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -27,20 +26,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ZeroCopyTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final IpcChannelFactory FACTORY = new IpcChannelFactory();
-    private static String base;
-    private static Process server;
-
-    @BeforeAll
-    static void startServer() throws IOException {
-        base = TestProcesses.uniqueChannel("zerocopy");
-        server = TestProcesses.startServer(base);
-    }
-
-    @AfterAll
-    static void stopServer() throws InterruptedException {
-        TestProcesses.stopAndAssertClean(server);
-        assertTrue(ChannelFiles.of(FACTORY, base).isEmpty(), () -> "files left: " + ChannelFiles.of(FACTORY, base));
-    }
+    @RegisterExtension
+    static final ServerProcess SERVER = new ServerProcess("zerocopy");
 
     /** Write sizes around the direct-write threshold, and lengths around a frame; counted by reads and by views. */
     @ParameterizedTest
@@ -48,8 +35,8 @@ class ZeroCopyTest {
             "3145745, 200003", "1073741824, 1048576"})
     void writerRequestsArriveWhole(long length, int writeSize) throws IOException {
         String expected = length + " " + Pattern.crc(length);
-        try (IpcClient count = new IpcClient(FACTORY, base + ".count");
-             IpcClient viewCount = new IpcClient(FACTORY, base + ".viewcount")) {
+        try (IpcClient count = new IpcClient(FACTORY, SERVER.channel("count"));
+             IpcClient viewCount = new IpcClient(FACTORY, SERVER.channel("viewcount"))) {
             for (IpcClient client : new IpcClient[] {count, viewCount}) {
                 try (IpcInputStream response = client.send(IpcData.writer(out -> Pattern.write(out, length,
                         writeSize)), TIMEOUT)) {
@@ -64,7 +51,7 @@ class ZeroCopyTest {
     @CsvSource({"0, 1, 1", "1, 1, 7", "300007, 1, 100", "3145745, 1000, 65536", "3145745, 65536, 1",
             "3145745, 200003, 1000000", "1073741824, 1048576, 1048576"})
     void writerResponsesReadThroughViewsAndReads(long length, int writeSize, int maxView) throws IOException {
-        try (IpcClient client = new IpcClient(FACTORY, base + ".write")) {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("write"))) {
             byte[] request = (length + " " + writeSize).getBytes(StandardCharsets.UTF_8);
             try (IpcInputStream response = client.send(IpcData.of(request), TIMEOUT)) {
                 assertEquals(length, Pattern.verifyViews(response, maxView), "views of at most " + maxView);
@@ -77,7 +64,7 @@ class ZeroCopyTest {
 
     @Test
     void aRequestWriterThatThrowsFailsTheCallNamingTheChannel() throws IOException {
-        String channel = base + ".count";
+        String channel = SERVER.channel("count");
         try (IpcClient client = new IpcClient(FACTORY, channel)) {
             IOException thrown = assertThrows(IOException.class, () -> client.send(IpcData.writer(out -> {
                 Pattern.write(out, 100_000, 4096);
@@ -97,7 +84,7 @@ class ZeroCopyTest {
 
     @Test
     void aResponseWriterThatThrowsReachesTheClientAfterItsBytes() throws IOException {
-        try (IpcClient client = new IpcClient(FACTORY, base + ".write");
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("write"));
              IpcInputStream response = client.send(IpcData.of("fail 200000".getBytes(StandardCharsets.UTF_8)),
                      TIMEOUT)) {
             byte[] written = response.readNBytes(200_000);
@@ -115,7 +102,7 @@ class ZeroCopyTest {
         AtomicReference<IOException> seen = new AtomicReference<>();
         AtomicLong written = new AtomicLong();
         long endless = 1L << 40;
-        try (IpcClient client = new IpcClient(FACTORY, base + ".early")) {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("early"))) {
             byte[] response = client.send(IpcData.writer(out -> {
                 byte[] block = Pattern.bytes(0, 1 << 16);
                 try {
@@ -140,8 +127,8 @@ class ZeroCopyTest {
 
     @Test
     void aClientThatClosesTheResponseEarlyStopsTheResponseWriter() throws Exception {
-        try (IpcClient client = new IpcClient(FACTORY, base + ".write");
-             IpcClient failures = new IpcClient(FACTORY, base + ".lastfailure")) {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("write"));
+             IpcClient failures = new IpcClient(FACTORY, SERVER.channel("lastfailure"))) {
             try (IpcInputStream response = client.send(IpcData.of(("" + (1L << 40) + " 65536")
                     .getBytes(StandardCharsets.UTF_8)), TIMEOUT)) {
                 assertEquals(1 << 20, Pattern.verify(new java.io.ByteArrayInputStream(response.readNBytes(1 << 20)),
@@ -154,7 +141,7 @@ class ZeroCopyTest {
                 lastFailure = new String(failures.sendAndReceive(new byte[0], TIMEOUT), StandardCharsets.UTF_8);
             }
             assertTrue(lastFailure.startsWith(IpcClosedException.class.getName()), "the writer met: " + lastFailure);
-            assertTrue(lastFailure.contains(base + ".write"), lastFailure);
+            assertTrue(lastFailure.contains(SERVER.channel("write")), lastFailure);
             byte[] small = client.sendAndReceive("10 3".getBytes(StandardCharsets.UTF_8), TIMEOUT);
             assertEquals(new String(Pattern.bytes(0, 10), StandardCharsets.ISO_8859_1),
                     new String(small, StandardCharsets.ISO_8859_1), "the connection serves the next request");
@@ -164,7 +151,7 @@ class ZeroCopyTest {
     @Test
     void theBodyStreamRefusesWritesOnceTheWriterReturned() throws IOException {
         AtomicReference<OutputStream> leaked = new AtomicReference<>();
-        try (IpcClient client = new IpcClient(FACTORY, base + ".count")) {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("count"))) {
             byte[] response = client.send(IpcData.writer(out -> {
                 out.write(Pattern.bytes(0, 3));
                 leaked.set(out);

@@ -86,7 +86,7 @@ public final class BenchServer implements AutoCloseable {
     }
 
     /** Writes {@code length} bytes of {@link #BLOCK} to {@code out}, a block per write. */
-    static void writeRepeated(OutputStream out, long length) throws IOException {
+    public static void writeRepeated(OutputStream out, long length) throws IOException {
         for (long left = length; left > 0; ) {
             int n = (int) Math.min(left, BLOCK.length);
             out.write(BLOCK, 0, n);
@@ -95,7 +95,7 @@ public final class BenchServer implements AutoCloseable {
     }
 
     /** {@code length} bytes served from {@link #BLOCK}. */
-    static InputStream repeat(long length) {
+    public static InputStream repeat(long length) {
         return new InputStream() {
             private long remaining = length;
 

@@ -6,9 +6,9 @@ import ipc.connect.IpcData;
 import ipc.connect.IpcDataStream;
 import ipc.connect.IpcInputStream;
 import ipc.connect.IpcServer;
+import ipc.connect.bench.BenchServer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -30,7 +30,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * A 256 MiB body each way through the public API, server and client in one JVM, so {@code -prof gc} counts the
  * allocation of both sides: {@code gc.alloc.rate.norm} divided by {@value #BYTES} is the allocation per transferred
  * byte. {@code api=stream}: an {@code IpcDataStream} source read into a reused array; {@code api=zero-copy}: an
- * {@code IpcDataWriter} and {@code readView}.
+ * {@code IpcDataWriter} and {@code readView}. The bytes come from {@link BenchServer}'s block, as in {@code bench}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -41,7 +41,6 @@ import org.openjdk.jmh.annotations.Warmup;
 public class StreamBenchmark {
     static final long BYTES = 256L << 20;
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
-    private static final byte[] BLOCK = new byte[1 << 20];
 
     @Param({"stream", "zero-copy"})
     String api;
@@ -77,34 +76,8 @@ public class StreamBenchmark {
     }
 
     private IpcData body() {
-        if (api.equals("zero-copy")) {
-            return IpcData.writer(StreamBenchmark::writeBlocks);
-        }
-        return new IpcDataStream(new InputStream() {
-            private long left = BYTES;
-
-            @Override
-            public int read() {
-                return left-- > 0 ? 0 : -1;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) {
-                if (left <= 0) {
-                    return -1;
-                }
-                int n = (int) Math.min(Math.min(len, left), BLOCK.length);
-                System.arraycopy(BLOCK, 0, b, off, n);
-                left -= n;
-                return n;
-            }
-        });
-    }
-
-    private static void writeBlocks(OutputStream out) throws IOException {
-        for (long left = BYTES; left > 0; left -= BLOCK.length) {
-            out.write(BLOCK, 0, (int) Math.min(left, BLOCK.length));
-        }
+        return api.equals("zero-copy") ? IpcData.writer(out -> BenchServer.writeRepeated(out, BYTES))
+                : new IpcDataStream(BenchServer.repeat(BYTES));
     }
 
     private long drain(IpcInputStream in, byte[] buffer) throws IOException {
