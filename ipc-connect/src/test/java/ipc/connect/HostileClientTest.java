@@ -3,6 +3,7 @@ package ipc.connect;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ipc.connect.internal.connection.ConnectionDescriptor;
@@ -20,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -131,6 +133,50 @@ class HostileClientTest {
             }
         }
         // everyone else is still served
+        try (IpcClient bystander = new IpcClient(FACTORY, base + ".bytes")) {
+            assertArrayEquals(utf8("still here"), bystander.sendAndReceive(utf8("still here"), TIMEOUT));
+        }
+    }
+
+    /**
+     * A client that keeps writing a wild head position into its response ring loses its connection as soon as the
+     * server needs room there, with a logged reason; everyone else is still served.
+     */
+    @Example
+    void aCorruptResponseHeadEndsThatConnection() throws Exception {
+        try (IpcClient victim = new IpcClient(FACTORY, base + ".generate")) {
+            assertEquals(10, victim.sendAndReceive(utf8("10"), TIMEOUT).length);
+            List<Path> files = ChannelFiles.connections(FACTORY, base + ".generate");
+            assertEquals(1, files.size(), files::toString);
+            try (MappedFile file = MappedFile.open(files.get(0))) {
+                MemorySegment segment = file.segment();
+                long head = ConnectionDescriptor.responseRingOffset(CAPACITY) + RingDescriptor.HEAD_POSITION_OFFSET;
+                java.util.concurrent.atomic.AtomicBoolean hammering = new java.util.concurrent.atomic.AtomicBoolean(true);
+                Thread hammer = Thread.ofPlatform().start(() -> {
+                    while (hammering.get()) {
+                        SharedAccess.setLongRelease(segment, head, 1L << 40); // the client's reader writes it back
+                        Thread.onSpinWait();
+                    }
+                });
+                try {
+                    // a response of four rings: the server must read the head to find room
+                    assertThrows(IpcException.class,
+                            () -> victim.send(IpcData.of(utf8(Integer.toString(4 * CAPACITY))), TIMEOUT)
+                                    .readAllBytes());
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                    while (SharedAccess.getIntAcquire(segment, ConnectionDescriptor.SERVER_STATE_OFFSET)
+                            != ConnectionDescriptor.SERVER_CLOSED && System.nanoTime() < deadline) {
+                        Thread.sleep(5);
+                    }
+                } finally {
+                    hammering.set(false);
+                    hammer.join(5_000);
+                }
+                assertEquals(ConnectionDescriptor.SERVER_CLOSED,
+                        SharedAccess.getIntAcquire(segment, ConnectionDescriptor.SERVER_STATE_OFFSET),
+                        "the server closed the connection");
+            }
+        }
         try (IpcClient bystander = new IpcClient(FACTORY, base + ".bytes")) {
             assertArrayEquals(utf8("still here"), bystander.sendAndReceive(utf8("still here"), TIMEOUT));
         }

@@ -36,6 +36,7 @@ public final class FrameWriter {
     private volatile Thread roomWaiter;
     private volatile long headAtWait;
     private volatile Supplier<? extends IOException> closedBy;
+    private volatile String corruption;
 
     /**
      * @param ring the ring this process produces into
@@ -82,6 +83,7 @@ public final class FrameWriter {
             ring.abort();
             throw closedException();
         } catch (RingCorruptedException e) {
+            corruption = e.getMessage();
             throw new IpcException(description.get() + ": " + e.getMessage());
         } finally {
             lock.unlock();
@@ -108,7 +110,10 @@ public final class FrameWriter {
             }
             ring.segment().set(ValueLayout.JAVA_LONG_UNALIGNED, at + FrameDescriptor.REQUEST_ID_OFFSET, requestId);
             ring.commit();
-        } catch (IllegalStateException | RingCorruptedException e) {
+        } catch (IllegalStateException e) {
+            return false;
+        } catch (RingCorruptedException e) {
+            corruption = e.getMessage();
             return false;
         } finally {
             lock.unlock();
@@ -258,6 +263,14 @@ public final class FrameWriter {
                 roomWaiter = null;
             }
         }
+    }
+
+    /**
+     * What a write found wrong in the ring's consumer position (the peer wrote garbage there), or {@code null}: every
+     * later write fails the same way, so the owner should end the connection.
+     */
+    public String corruption() {
+        return corruption;
     }
 
     /** Poller side: unparks a writer waiting for room once the consumer has moved. */

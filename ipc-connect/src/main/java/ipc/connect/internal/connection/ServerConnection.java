@@ -135,6 +135,11 @@ final class ServerConnection {
             clientDoorbell.signal(); // the client's writer may wait for room
         }
         responses.wakeIfRoom();
+        String corruption = responses.corruption();
+        if (corruption != null) {
+            close("protocol error in its response ring: " + corruption, Level.WARNING);
+            return work + 1;
+        }
         if (getIntAcquire(segment, ConnectionDescriptor.CLIENT_STATE_OFFSET) == ConnectionDescriptor.CLIENT_CLOSED) {
             close("the client closed the connection", Level.DEBUG);
             return work + 1;
