@@ -76,10 +76,10 @@ public final class IpcClient implements AutoCloseable {
      * responses are matched to them whatever order the server finishes them in. Connecting, if needed, happens in
      * this call.
      *
-     * <p>The future completes with the response stream (an {@link IpcInputStream}) once the response begins, or exceptionally with the
-     * {@link IpcException} {@link #send(IpcData, Duration)} would throw (an {@link IpcTimeoutException} after
-     * {@code timeout}). It completes on a virtual thread of this client, never on its internal reader, so dependent
-     * actions may block or send again.
+     * <p>The future completes with the response stream (an {@link IpcInputStream}) once the response begins, or
+     * exceptionally with the {@link IpcException} {@link #send(IpcData, Duration)} would throw (an
+     * {@link IpcTimeoutException} after {@code timeout}). It completes on a virtual thread of this client, never on
+     * its internal reader, so dependent actions may block or send again.
      *
      * @throws IpcException if the request could not be handed over: connecting failed (as in
      *     {@link #send(IpcData, Duration)}), or the connection refused a body small enough to be written at once

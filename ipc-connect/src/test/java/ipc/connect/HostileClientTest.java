@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -151,7 +152,7 @@ class HostileClientTest {
             try (MappedFile file = MappedFile.open(files.get(0))) {
                 MemorySegment segment = file.segment();
                 long head = ConnectionDescriptor.responseRingOffset(CAPACITY) + RingDescriptor.HEAD_POSITION_OFFSET;
-                java.util.concurrent.atomic.AtomicBoolean hammering = new java.util.concurrent.atomic.AtomicBoolean(true);
+                AtomicBoolean hammering = new AtomicBoolean(true);
                 Thread hammer = Thread.ofPlatform().start(() -> {
                     while (hammering.get()) {
                         SharedAccess.setLongRelease(segment, head, 1L << 40); // the client's reader writes it back

@@ -157,7 +157,8 @@ class ProcessEchoTest {
 
     @Test
     void sixtyFourConnectionsFromFourProcessesAllAnswered() throws Exception {
-        TestProcesses.runClients(4, List.of("-Xmx128m"), "OK " + 16 * 300, 180, "many", SERVER.channel("bytes"), "16", "300");
+        TestProcesses.runClients(4, List.of("-Xmx128m"), "OK " + 16 * 300, 180, "many", SERVER.channel("bytes"), "16",
+                "300");
     }
 
     @Test

@@ -14,6 +14,7 @@ import java.util.function.Supplier;
  * does). Each frame is sent within the receiver's window. Used by one thread, the one running the body writer.
  */
 final class FrameOutputStream extends OutputStream {
+    private static final byte[] NOTHING = new byte[0];
     private final FrameWriter writer;
     private final long requestId;
     private final int dataKind;
@@ -95,7 +96,7 @@ final class FrameOutputStream extends OutputStream {
         finished = true;
         int n = count;
         count = 0;
-        return writer.writeBody(requestId, dataKind, endKind, n == 0 ? new byte[0] : gathered, 0, n, credit,
+        return writer.writeBody(requestId, dataKind, endKind, n == 0 ? NOTHING : gathered, 0, n, credit,
                 stallTimeoutNanos, cancelled, description);
     }
 

@@ -197,6 +197,9 @@ public final class InboundStream extends IpcInputStream {
             if (closed) {
                 throw new IOException(description.get() + ": stream closed");
             }
+            if (len == 0) {
+                return 0;
+            }
             if (lent > 0) {
                 unreturned += lent;
                 lent = 0;
@@ -204,9 +207,6 @@ public final class InboundStream extends IpcInputStream {
                     stalled = false;
                     drained = true;
                 }
-            }
-            if (len == 0) {
-                return 0;
             }
             long remaining = readTimeoutNanos;
             while (size == 0 && !ended && failure == null && !closed) {

@@ -62,7 +62,8 @@ final class DarwinWait implements KernelWait {
                 // int (uint32_t operation, void *addr, uint64_t wake_value)
                 chosen = new DarwinWait(false,
                         linker.downcallHandle(ulockWait, FunctionDescriptor.of(ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT)),
+                                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                                ValueLayout.JAVA_INT)),
                         linker.downcallHandle(ulockWake, FunctionDescriptor.of(ValueLayout.JAVA_INT,
                                 ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG)));
             }
