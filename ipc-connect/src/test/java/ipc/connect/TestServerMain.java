@@ -27,7 +27,9 @@ import java.util.zip.CRC32C;
  *       {@code write} writer met writing its response;</li>
  *   <li>{@code write}: the request is {@code "<length> <writeSize>"}; answers that many {@link Pattern} bytes through
  *       an {@link IpcDataWriter} writing {@code writeSize} bytes at a time, or, for {@code "fail <length>"}, writes
- *       that many and throws {@code IllegalStateException("writer failed after <length>")};</li>
+ *       that many and throws {@code IllegalStateException("writer failed after <length>")}, or for
+ *       {@code "streamfail <length>"} answers an {@code IpcDataStream} whose source throws
+ *       {@code IllegalStateException("source failed after <length>")} there;</li>
  *   <li>{@code viewcount}: like {@code count}, reading the request through {@link IpcInputStream#readView}.</li>
  * </ul>
  */
@@ -63,6 +65,25 @@ public final class TestServerMain {
                     lastFailure.getBytes(StandardCharsets.UTF_8)));
             server.listen(base + ".write", request -> {
                 String[] words = new String(request.readAllBytes(), StandardCharsets.UTF_8).trim().split(" ");
+                if (words[0].equals("streamfail")) {
+                    long length = Long.parseLong(words[1]);
+                    InputStream pattern = Pattern.stream(length);
+                    return new IpcDataStream(new InputStream() {
+                        @Override
+                        public int read() throws IOException {
+                            return read(new byte[1], 0, 1);
+                        }
+
+                        @Override
+                        public int read(byte[] b, int off, int len) throws IOException {
+                            int n = pattern.read(b, off, len);
+                            if (n < 0) {
+                                throw new IllegalStateException("source failed after " + length);
+                            }
+                            return n;
+                        }
+                    });
+                }
                 if (words[0].equals("fail")) {
                     long length = Long.parseLong(words[1]);
                     return IpcData.writer(out -> {

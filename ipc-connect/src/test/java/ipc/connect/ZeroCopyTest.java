@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -79,6 +80,42 @@ class ZeroCopyTest {
             assertInstanceOf(IllegalStateException.class, root, "the writer's exception is the root cause");
             assertEquals("5 " + Pattern.crc(5), new String(client.sendAndReceive(Pattern.bytes(0, 5), TIMEOUT),
                     StandardCharsets.UTF_8), "the client works on");
+        }
+    }
+
+    /** An unchecked exception from a body's source fails the call at once, on either side, like an IOException. */
+    @Test
+    void aSourceStreamThatThrowsUncheckedFailsTheCallAtOnce() throws IOException {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("count"))) {
+            InputStream pattern = Pattern.stream(300_000);
+            InputStream failing = new InputStream() {
+                @Override
+                public int read() throws IOException {
+                    return read(new byte[1], 0, 1);
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    int n = pattern.read(b, off, len);
+                    if (n < 0) {
+                        throw new java.io.UncheckedIOException(new IOException("disk gone"));
+                    }
+                    return n;
+                }
+            };
+            long start = System.nanoTime();
+            IOException thrown = assertThrows(IOException.class, () -> client.send(failing, TIMEOUT).readAllBytes());
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "failed at once, not at the timeout");
+            assertTrue(thrown.getMessage().contains(SERVER.channel("count"))
+                    && thrown.getMessage().contains("disk gone"), thrown.getMessage());
+            assertEquals("5 " + Pattern.crc(5), new String(client.sendAndReceive(Pattern.bytes(0, 5), TIMEOUT),
+                    StandardCharsets.UTF_8), "the client works on");
+        }
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("write"));
+             IpcInputStream response = client.send(IpcData.of("streamfail 100000".getBytes(StandardCharsets.UTF_8)), TIMEOUT)) {
+            assertEquals(100_000, response.readNBytes(100_000).length);
+            IpcRemoteException thrown = assertThrows(IpcRemoteException.class, response::read);
+            assertEquals("source failed after 100000", thrown.remoteMessage());
         }
     }
 

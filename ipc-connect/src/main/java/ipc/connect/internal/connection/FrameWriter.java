@@ -156,7 +156,7 @@ public final class FrameWriter {
      * for the end.
      *
      * @return {@code true} if the end frame was written; {@code false} if cancelled (or the credit released) first
-     * @throws SourceException if reading {@code source} failed (no end frame is written)
+     * @throws SourceException if reading {@code source} threw (no end frame is written)
      */
     public boolean writeStream(long requestId, int dataKind, int endKind, InputStream source, Credit credit,
                                long stallTimeoutNanos, BooleanSupplier cancelled, Supplier<String> description)
@@ -180,7 +180,7 @@ public final class FrameWriter {
                     }
                     filled += n;
                 }
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 throw new SourceException(e);
             }
             for (int sent = 0; sent < filled; ) {
