@@ -63,6 +63,26 @@ final class Pattern {
         };
     }
 
+    /** A stream of {@code length} pattern bytes whose read at the end throws {@code failure} instead of ending. */
+    static InputStream failingAtEnd(long length, java.util.function.Supplier<RuntimeException> failure) {
+        InputStream pattern = stream(length);
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                return read(new byte[1], 0, 1);
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = pattern.read(b, off, len);
+                if (n < 0) {
+                    throw failure.get();
+                }
+                return n;
+            }
+        };
+    }
+
     /** Writes {@code length} pattern bytes to {@code out}, {@code writeSize} bytes per write call. */
     static void write(java.io.OutputStream out, long length, int writeSize) throws IOException {
         byte[] chunk = new byte[writeSize];

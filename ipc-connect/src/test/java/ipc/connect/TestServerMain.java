@@ -67,22 +67,8 @@ public final class TestServerMain {
                 String[] words = new String(request.readAllBytes(), StandardCharsets.UTF_8).trim().split(" ");
                 if (words[0].equals("streamfail")) {
                     long length = Long.parseLong(words[1]);
-                    InputStream pattern = Pattern.stream(length);
-                    return new IpcDataStream(new InputStream() {
-                        @Override
-                        public int read() throws IOException {
-                            return read(new byte[1], 0, 1);
-                        }
-
-                        @Override
-                        public int read(byte[] b, int off, int len) throws IOException {
-                            int n = pattern.read(b, off, len);
-                            if (n < 0) {
-                                throw new IllegalStateException("source failed after " + length);
-                            }
-                            return n;
-                        }
-                    });
+                    return new IpcDataStream(Pattern.failingAtEnd(length,
+                            () -> new IllegalStateException("source failed after " + length)));
                 }
                 if (words[0].equals("fail")) {
                     long length = Long.parseLong(words[1]);

@@ -87,22 +87,8 @@ class ZeroCopyTest {
     @Test
     void aSourceStreamThatThrowsUncheckedFailsTheCallAtOnce() throws IOException {
         try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("count"))) {
-            InputStream pattern = Pattern.stream(300_000);
-            InputStream failing = new InputStream() {
-                @Override
-                public int read() throws IOException {
-                    return read(new byte[1], 0, 1);
-                }
-
-                @Override
-                public int read(byte[] b, int off, int len) throws IOException {
-                    int n = pattern.read(b, off, len);
-                    if (n < 0) {
-                        throw new java.io.UncheckedIOException(new IOException("disk gone"));
-                    }
-                    return n;
-                }
-            };
+            InputStream failing = Pattern.failingAtEnd(300_000,
+                    () -> new java.io.UncheckedIOException(new IOException("disk gone")));
             long start = System.nanoTime();
             IOException thrown = assertThrows(IOException.class, () -> client.send(failing, TIMEOUT).readAllBytes());
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "failed at once, not at the timeout");
