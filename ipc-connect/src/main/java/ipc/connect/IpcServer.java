@@ -147,8 +147,20 @@ public final class IpcServer implements AutoCloseable {
         } catch (IOException e) {
             // the connection is gone (client closed or died): nobody is left to answer
             LOG.log(Level.DEBUG, () -> exchange.description() + ": response not delivered: " + e.getMessage());
+        } catch (Error e) {
+            // the response's source or writer threw an Error: the client hears of it, then it goes on up
+            respondErrorQuietly(exchange, e);
+            throw e;
         } finally {
             exchange.finish();
+        }
+    }
+
+    private static void respondErrorQuietly(ServerExchange exchange, Throwable failure) {
+        try {
+            exchange.respondError(failure);
+        } catch (IOException ignored) {
+            // the connection is gone: nobody is left to tell
         }
     }
 

@@ -29,7 +29,8 @@ import java.util.zip.CRC32C;
  *       an {@link IpcDataWriter} writing {@code writeSize} bytes at a time, or, for {@code "fail <length>"}, writes
  *       that many and throws {@code IllegalStateException("writer failed after <length>")}, or for
  *       {@code "streamfail <length>"} answers an {@code IpcDataStream} whose source throws
- *       {@code IllegalStateException("source failed after <length>")} there;</li>
+ *       {@code IllegalStateException("source failed after <length>")} there, or for {@code "error"} answers a
+ *       writer that throws {@code AssertionError("writer broke")};</li>
  *   <li>{@code viewcount}: like {@code count}, reading the request through {@link IpcInputStream#readView}.</li>
  * </ul>
  */
@@ -69,6 +70,11 @@ public final class TestServerMain {
                     long length = Long.parseLong(words[1]);
                     return new IpcDataStream(Pattern.failingAtEnd(length,
                             () -> new IllegalStateException("source failed after " + length)));
+                }
+                if (words[0].equals("error")) {
+                    return IpcData.writer(out -> {
+                        throw new AssertionError("writer broke");
+                    });
                 }
                 if (words[0].equals("fail")) {
                     long length = Long.parseLong(words[1]);

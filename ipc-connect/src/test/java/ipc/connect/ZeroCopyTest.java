@@ -105,6 +105,25 @@ class ZeroCopyTest {
         }
     }
 
+    /** An Error from a body's writer fails the call at once, on either side, instead of at its timeout. */
+    @Test
+    void aWriterThatThrowsAnErrorFailsTheCallAtOnce() throws IOException {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("count"))) {
+            long start = System.nanoTime();
+            IOException thrown = assertThrows(IOException.class, () -> client.send(IpcData.writer(out -> {
+                throw new AssertionError("request writer broke");
+            }), TIMEOUT).readAllBytes());
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "failed at once, not at the timeout");
+            assertTrue(thrown.getMessage().contains("request writer broke"), thrown.getMessage());
+        }
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("write"))) {
+            IpcRemoteException thrown = assertThrows(IpcRemoteException.class,
+                    () -> client.sendAndReceive("error".getBytes(StandardCharsets.UTF_8), TIMEOUT));
+            assertEquals(AssertionError.class.getName(), thrown.remoteClassName());
+            assertEquals("writer broke", thrown.remoteMessage());
+        }
+    }
+
     @Test
     void aResponseWriterThatThrowsReachesTheClientAfterItsBytes() throws IOException {
         try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("write"));

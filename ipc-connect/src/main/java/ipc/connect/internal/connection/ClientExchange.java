@@ -133,6 +133,11 @@ public final class ClientExchange {
                 writeCancel();
             } catch (IOException e) {
                 onFailure(e);
+            } catch (RuntimeException | Error e) {
+                // the body's source or writer threw what no caller catches: fail the call now, not at its timeout
+                onFailure(new IOException(description.get() + ": producing the request body failed: " + e, e));
+                writeCancel();
+                throw e;
             } finally {
                 requestDone = true;
                 forgetIfDone();
