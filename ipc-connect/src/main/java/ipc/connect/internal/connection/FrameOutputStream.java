@@ -42,11 +42,7 @@ final class FrameOutputStream extends OutputStream {
     @Override
     public void write(int b) throws IOException {
         checkWritable();
-        if (gathered == null) {
-            gathered = new byte[IpcDataWriter.DIRECT_WRITE_BYTES];
-        } else if (count == gathered.length) {
-            flush();
-        }
+        makeRoom(1);
         gathered[count++] = (byte) b;
     }
 
@@ -59,13 +55,18 @@ final class FrameOutputStream extends OutputStream {
             send(b, off, len, dataKind);
             return;
         }
+        makeRoom(len);
+        System.arraycopy(b, off, gathered, count, len);
+        count += len;
+    }
+
+    /** Makes room to gather {@code len} more bytes (fewer than the buffer holds): allocates it, or sends it. */
+    private void makeRoom(int len) throws IOException {
         if (gathered == null) {
             gathered = new byte[IpcDataWriter.DIRECT_WRITE_BYTES];
         } else if (len > gathered.length - count) {
             flush();
         }
-        System.arraycopy(b, off, gathered, count, len);
-        count += len;
     }
 
     /** Sends the gathered bytes now. */
