@@ -12,30 +12,17 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Each failure a caller can meet, against a real server process (one per test). */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class ProcessErrorsTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private final IpcChannelFactory factory = new IpcChannelFactory();
-    private String base;
-    private Process server;
-
-    @BeforeEach
-    void startServer() throws Exception {
-        base = TestProcesses.uniqueChannel("errors");
-        server = TestProcesses.startServer(base);
-    }
-
-    @AfterEach
-    void stopServer() throws Exception {
-        TestProcesses.stopAndAssertClean(server);
-        assertTrue(ChannelFiles.of(factory, base).isEmpty(), () -> "files left: " + ChannelFiles.of(factory, base));
-    }
+    @RegisterExtension
+    final ServerProcess server = new ServerProcess("errors");
 
     private static byte[] utf8(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
@@ -43,7 +30,7 @@ class ProcessErrorsTest {
 
     @Test
     void noServerListeningFailsWithConnectExceptionNamingTheChannel() {
-        String channel = base + ".nobody";
+        String channel = server.channel("nobody");
         try (IpcClient client = new IpcClient(factory, channel)) {
             IpcConnectException e = assertThrows(IpcConnectException.class,
                     () -> client.send(IpcData.empty(), Duration.ofMinutes(5)));
@@ -54,28 +41,29 @@ class ProcessErrorsTest {
 
     @Test
     void timeoutThenTheLateResponseDoesNotLeakIntoTheNextCall() throws Exception {
-        try (IpcClient client = new IpcClient(factory, base + ".slow")) {
+        try (IpcClient client = new IpcClient(factory, server.channel("slow"))) {
             IpcTimeoutException e = assertThrows(IpcTimeoutException.class,
                     () -> client.send(IpcData.of(utf8("1500")), Duration.ofMillis(200)));
-            assertTrue(e.getMessage().contains("'" + base + ".slow'") && e.getMessage().contains("200 ms"),
+            assertTrue(e.getMessage().contains("'" + server.channel("slow") + "'")
+                    && e.getMessage().contains("200 ms"),
                     e.getMessage());
             // the first request's "late" answer arrives while this one waits; it must not be taken for this one's
             assertArrayEquals(utf8("late 1700"), client.sendAndReceive(utf8("1700"), TIMEOUT));
             assertArrayEquals(utf8("late 0"), client.sendAndReceive(utf8("0"), TIMEOUT));
         }
-        try (IpcClient client = new IpcClient(factory, base + ".bytes")) {
+        try (IpcClient client = new IpcClient(factory, server.channel("bytes"))) {
             assertArrayEquals(utf8("after"), client.sendAndReceive(utf8("after"), TIMEOUT));
         }
     }
 
     @Test
     void handlerExceptionArrivesAsRemoteExceptionWithClassAndMessage() throws Exception {
-        try (IpcClient client = new IpcClient(factory, base + ".fail")) {
+        try (IpcClient client = new IpcClient(factory, server.channel("fail"))) {
             IpcRemoteException e = assertThrows(IpcRemoteException.class,
                     () -> client.send(IpcData.of(utf8("bad input")), TIMEOUT));
             assertEquals(IllegalArgumentException.class.getName(), e.remoteClassName());
             assertEquals("refused: bad input", e.remoteMessage());
-            assertTrue(e.getMessage().contains("'" + base + ".fail'"), e.getMessage());
+            assertTrue(e.getMessage().contains("'" + server.channel("fail") + "'"), e.getMessage());
             // the connection stays usable
             assertThrows(IpcRemoteException.class, () -> client.send(IpcData.of(utf8("again")), TIMEOUT));
         }
@@ -83,7 +71,7 @@ class ProcessErrorsTest {
 
     @Test
     void closingTheResponseEarlyLeavesTheClientUsable() throws Exception {
-        try (IpcClient client = new IpcClient(factory, base + ".generate")) {
+        try (IpcClient client = new IpcClient(factory, server.channel("generate"))) {
             for (int i = 0; i < 5; i++) {
                 try (InputStream response = client.send(IpcData.of(utf8(Long.toString(200L << 20))), TIMEOUT)) {
                     byte[] start = response.readNBytes(1000);
@@ -98,7 +86,7 @@ class ProcessErrorsTest {
 
     @Test
     void handlerClosingTheRequestEarlyDiscardsTheRest() throws Exception {
-        try (IpcClient client = new IpcClient(factory, base + ".early")) {
+        try (IpcClient client = new IpcClient(factory, server.channel("early"))) {
             for (long size : new long[] {5, 10, 11, 50L << 20}) {
                 try (InputStream response = client.send(Pattern.stream(size), TIMEOUT)) {
                     assertArrayEquals(utf8("early"), response.readAllBytes(), "request of " + size);
@@ -110,7 +98,8 @@ class ProcessErrorsTest {
             }
             assertArrayEquals(utf8("early"), client.sendAndReceive(utf8("after"), TIMEOUT));
             IpcStatus.Connection connection = IpcStatus.snapshot(factory).channels().stream()
-                    .filter(c -> c.name().equals(base + ".early")).findFirst().orElseThrow().connections().get(0);
+                    .filter(c -> c.name().equals(server.channel("early"))).findFirst().orElseThrow()
+                    .connections().get(0);
             assertTrue(connection.requestBytesSent() < (200L << 20),
                     "the client stopped sending: " + connection.requestBytesSent() + " bytes sent in all");
         }
@@ -118,7 +107,7 @@ class ProcessErrorsTest {
 
     @Test
     void serverClosingFailsThePendingCallWithClosedException() throws Exception {
-        try (IpcClient client = new IpcClient(factory, base + ".slow")) {
+        try (IpcClient client = new IpcClient(factory, server.channel("slow"))) {
             assertArrayEquals(utf8("late 0"), client.sendAndReceive(utf8("0"), TIMEOUT));
             CompletableFuture<byte[]> pending = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -128,10 +117,11 @@ class ProcessErrorsTest {
                 }
             });
             Thread.sleep(300); // let the request reach the handler; the assertion below does not depend on it
-            assertEquals(0, TestProcesses.stop(server));
+            assertEquals(0, TestProcesses.stop(server.process()));
             ExecutionException e = assertThrows(ExecutionException.class, () -> pending.get(30, TimeUnit.SECONDS));
             assertInstanceOf(IpcClosedException.class, e.getCause());
-            assertTrue(e.getCause().getMessage().contains("'" + base + ".slow'"), e.getCause().getMessage());
+            assertTrue(e.getCause().getMessage().contains("'" + server.channel("slow") + "'"),
+                    e.getCause().getMessage());
             // nothing listens any more: the next call says the server is gone, with the failed reconnect as cause
             IpcClosedException next = assertThrows(IpcClosedException.class,
                     () -> client.send(IpcData.empty(), TIMEOUT));
@@ -141,9 +131,9 @@ class ProcessErrorsTest {
 
     @Test
     void twoClientsConnectOneClosesTheServerSeesOne() throws Exception {
-        try (IpcClient counter = new IpcClient(factory, base + ".connections");
-             IpcClient first = new IpcClient(factory, base + ".echo")) {
-            try (IpcClient second = new IpcClient(factory, base + ".echo")) {
+        try (IpcClient counter = new IpcClient(factory, server.channel("connections"));
+             IpcClient first = new IpcClient(factory, server.channel("echo"))) {
+            try (IpcClient second = new IpcClient(factory, server.channel("echo"))) {
                 assertArrayEquals(utf8("a"), first.sendAndReceive(utf8("a"), TIMEOUT));
                 assertArrayEquals(utf8("b"), second.sendAndReceive(utf8("b"), TIMEOUT));
                 assertEquals("2", new String(counter.sendAndReceive(new byte[0], TIMEOUT), StandardCharsets.UTF_8));
@@ -166,7 +156,7 @@ class ProcessErrorsTest {
     void bothSidesSleepTheWayThisRunAsksFor() throws Exception {
         String expected = "fallback".equals(System.getProperty("ipc.connect.signal")) ? "fallback" : "futex";
         assertEquals(expected, ipc.connect.internal.signal.Signal.waitName(), "this JVM");
-        try (IpcClient client = new IpcClient(factory, base + ".mode")) {
+        try (IpcClient client = new IpcClient(factory, server.channel("mode"))) {
             assertEquals(expected, new String(client.sendAndReceive(new byte[0], TIMEOUT), StandardCharsets.UTF_8),
                     "the server process");
         }
@@ -174,13 +164,13 @@ class ProcessErrorsTest {
 
     @Test
     void idleServerAndClientUseAlmostNoCpu() throws Exception {
-        try (IpcClient client = new IpcClient(factory, base + ".bytes")) {
+        try (IpcClient client = new IpcClient(factory, server.channel("bytes"))) {
             assertArrayEquals(utf8("x"), client.sendAndReceive(utf8("x"), TIMEOUT));
             Thread.sleep(500); // both sides go past their spin phase
-            long serverBefore = ProcCpu.ofProcess(server.pid());
+            long serverBefore = ProcCpu.ofProcess(server.process().pid());
             long clientBefore = ProcCpu.ofThreadsNamed("ipc-connect-client-");
             Thread.sleep(3000);
-            long serverUsed = ProcCpu.ofProcess(server.pid()) - serverBefore;
+            long serverUsed = ProcCpu.ofProcess(server.process().pid()) - serverBefore;
             long clientUsed = ProcCpu.ofThreadsNamed("ipc-connect-client-") - clientBefore;
             // a busy-polling thread would use ~3000 ms here; sleeping pollers wake 10 times a second
             assertTrue(serverUsed < 150, "server process used " + serverUsed + " ms of CPU in 3 s idle");
