@@ -16,6 +16,7 @@ import ipc.connect.internal.memory.MappedFile;
 import ipc.connect.internal.memory.SharedAccess;
 import ipc.connect.internal.memory.SharedDirectory;
 import ipc.connect.internal.ring.OneToOneRing;
+import ipc.connect.internal.ring.RecordHandler;
 import ipc.connect.internal.ring.RingCorruptedException;
 import ipc.connect.internal.signal.Signal;
 import ipc.connect.internal.signal.SignalWaiter;
@@ -25,8 +26,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -60,7 +59,9 @@ public final class ClientConnection implements AutoCloseable {
     private final Signal doorbell;
     private final OneToOneRing responses;
     private final FrameWriter requests;
-    private final Map<Long, ClientExchange> exchanges = new ConcurrentHashMap<>();
+    private final ExchangeTable<ClientExchange> exchanges = new ExchangeTable<>();
+    /** {@link #onFrame} as the ring's handler, made once: callers poll many times a microsecond. */
+    private final RecordHandler frameHandler = this::onFrame;
     /** Held by whichever thread consumes the response ring: the reader, or a caller waiting for its response. */
     private final ReentrantLock readLock = new ReentrantLock();
     private final AtomicInteger pollingCallers = new AtomicInteger();
@@ -321,10 +322,10 @@ public final class ClientConnection implements AutoCloseable {
     public ClientExchange begin(long timeoutNanos) throws IOException {
         ClientExchange exchange = new ClientExchange(this, nextRequestId.incrementAndGet(), timeoutNanos);
         count(ConnectionDescriptor.CLIENT_REQUESTS_OFFSET, 1);
-        exchanges.put(exchange.requestId(), exchange);
+        exchanges.put(exchange);
         IOException cause = deadCause();
         if (cause != null) {
-            exchanges.remove(exchange.requestId());
+            exchanges.remove(exchange);
             throw cause;
         }
         return exchange;
@@ -352,7 +353,7 @@ public final class ClientConnection implements AutoCloseable {
     }
 
     void forget(ClientExchange exchange) {
-        exchanges.remove(exchange.requestId(), exchange);
+        exchanges.remove(exchange);
     }
 
     /** Wakes the reader if it sleeps: a stalled response stream has room again. */
@@ -420,7 +421,7 @@ public final class ClientConnection implements AutoCloseable {
             if (failure != null) {
                 return 0;
             }
-            int work = responses.read(this::onFrame, READ_LIMIT);
+            int work = responses.read(frameHandler, READ_LIMIT);
             if (work > 0) {
                 serverDoorbell.signal(); // the server's writer may wait for room
             }
@@ -520,7 +521,7 @@ public final class ClientConnection implements AutoCloseable {
         LOG.log(level, () -> "connection lost, client pid " + ProcessIdentity.current().pid() + ": "
                 + cause.getMessage());
         requests.close(() -> Failures.inCaller(cause));
-        for (ClientExchange exchange : exchanges.values()) {
+        for (ClientExchange exchange : exchanges.snapshot()) {
             exchange.onFailure(Failures.inCaller(cause));
         }
         exchanges.clear();
@@ -556,7 +557,7 @@ public final class ClientConnection implements AutoCloseable {
             failure = cause;
         }
         requests.close(() -> new IpcClosedException(cause.getMessage()));
-        for (ClientExchange exchange : exchanges.values()) {
+        for (ClientExchange exchange : exchanges.snapshot()) {
             exchange.onFailure(new IpcClosedException(cause.getMessage()));
         }
         exchanges.clear();

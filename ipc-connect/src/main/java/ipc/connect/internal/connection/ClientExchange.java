@@ -22,7 +22,7 @@ import java.util.function.Supplier;
  * an early close of the response or a failed request body cancels the exchange: the server is told (CANCEL frame)
  * and a late response is dropped by the reader, never delivered to another exchange.
  */
-public final class ClientExchange {
+public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.Owner {
     private static final byte[] EMPTY = new byte[0];
     /**
      * How long a caller polls for its response before it parks. A hot round trip answers within microseconds; after
@@ -54,14 +54,31 @@ public final class ClientExchange {
         this.requestId = requestId;
         this.timeoutNanos = timeoutNanos;
         this.deadline = System.nanoTime() + timeoutNanos;
-        this.description = () -> connection.description() + ", request " + requestId;
+        this.description = this::description;
         this.requestCredit = new Credit(connection.window());
-        this.response = new InboundStream(connection.window(), timeoutNanos, description, connection::wakeReader,
-                this::cancel, this::returnCredit);
+        this.response = new InboundStream(connection.window(), timeoutNanos, this);
+    }
+
+    @Override
+    public String description() {
+        return connection.description() + ", request " + requestId;
+    }
+
+    // the caller has read some of the response: the reader may go on with a chunk it could not buffer
+    @Override
+    public void onDrained() {
+        connection.wakeReader();
+    }
+
+    // the caller closed the response before its end
+    @Override
+    public void onEarlyClose() {
+        cancel();
     }
 
     // caller thread, while reading the response: the server may send this much more
-    private void returnCredit(int bytes) {
+    @Override
+    public void returnCredit(int bytes) {
         try {
             connection.requests().writeWindow(requestId, bytes, timeoutNanos, description);
         } catch (IOException ignored) {
@@ -69,6 +86,7 @@ public final class ClientExchange {
         }
     }
 
+    @Override
     public long requestId() {
         return requestId;
     }

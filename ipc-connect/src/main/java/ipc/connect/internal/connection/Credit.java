@@ -3,8 +3,6 @@ package ipc.connect.internal.connection;
 import ipc.connect.IpcTimeoutException;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -18,8 +16,7 @@ import java.util.function.Supplier;
  */
 final class Credit {
     private static final long CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition granted = lock.newCondition();
+    // guarded by this; a waiting sender waits on it
     private long available;
     private boolean released;
 
@@ -38,54 +35,44 @@ final class Credit {
         if (wanted == 0) {
             return 0;
         }
-        lock.lock();
-        try {
-            long deadline = System.nanoTime() + stallTimeoutNanos;
-            while (available <= 0 && !released && !cancelled.getAsBoolean()) {
-                long slice = CHECK_NANOS; // wake now and then to see a cancellation
-                if (stallTimeoutNanos > 0) {
-                    long remaining = deadline - System.nanoTime();
-                    if (remaining <= 0) {
-                        throw new IpcTimeoutException(description.get() + ": the receiver took no data within "
-                                + TimeUnit.NANOSECONDS.toMillis(stallTimeoutNanos) + " ms");
+        synchronized (this) {
+            try {
+                long deadline = System.nanoTime() + stallTimeoutNanos;
+                while (available <= 0 && !released && !cancelled.getAsBoolean()) {
+                    long slice = CHECK_NANOS; // wake now and then to see a cancellation
+                    if (stallTimeoutNanos > 0) {
+                        long remaining = deadline - System.nanoTime();
+                        if (remaining <= 0) {
+                            throw new IpcTimeoutException(description.get() + ": the receiver took no data within "
+                                    + TimeUnit.NANOSECONDS.toMillis(stallTimeoutNanos) + " ms");
+                        }
+                        slice = Math.min(slice, remaining);
                     }
-                    slice = Math.min(slice, remaining);
+                    TimeUnit.NANOSECONDS.timedWait(this, slice);
                 }
-                granted.awaitNanos(slice);
+                if (released || cancelled.getAsBoolean()) {
+                    return 0;
+                }
+                int taken = (int) Math.min(wanted, available);
+                available -= taken;
+                return taken;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException(description.get()
+                        + ": interrupted waiting for the receiver");
             }
-            if (released || cancelled.getAsBoolean()) {
-                return 0;
-            }
-            int taken = (int) Math.min(wanted, available);
-            available -= taken;
-            return taken;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException(description.get() + ": interrupted waiting for the receiver");
-        } finally {
-            lock.unlock();
         }
     }
 
     /** Poller: the receiver made room for {@code bytes} more. */
-    void grant(long bytes) {
-        lock.lock();
-        try {
-            available = Math.min(Long.MAX_VALUE / 2, available + Math.max(0, bytes));
-            granted.signalAll();
-        } finally {
-            lock.unlock();
-        }
+    synchronized void grant(long bytes) {
+        available = Math.min(Long.MAX_VALUE / 2, available + Math.max(0, bytes));
+        notifyAll();
     }
 
     /** Wakes a waiting sender for good (cancelled, or the connection closed): it takes no more. */
-    void release() {
-        lock.lock();
-        try {
-            released = true;
-            granted.signalAll();
-        } finally {
-            lock.unlock();
-        }
+    synchronized void release() {
+        released = true;
+        notifyAll();
     }
 }

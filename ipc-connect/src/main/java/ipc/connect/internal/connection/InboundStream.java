@@ -8,9 +8,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 
 /**
  * The receiving end of a streamed body: a bounded circular buffer filled by the poller thread with chunks copied out
@@ -31,14 +28,26 @@ public final class InboundStream extends IpcInputStream {
 
     private static final byte[] EMPTY = new byte[0];
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition readable = lock.newCondition();
+    /** What a stream calls back: its exchange. */
+    public interface Owner {
+        /** Names the stream in exception messages (channel and request). */
+        String description();
+
+        /** Run (outside the lock) when a refused producer may offer again. */
+        void onDrained();
+
+        /** Run once when the consumer closes the stream before its end. */
+        void onEarlyClose();
+
+        /** Run (outside the lock) with bytes of window to give back to the sender. */
+        void returnCredit(int bytes);
+    }
+
+    /** Guards the fields below; readers wait on it for data. */
+    private final Object lock = new Object();
     private final int maxBuffered;
     private final long readTimeoutNanos;
-    private final Supplier<String> description;
-    private final Runnable onDrained;
-    private final Runnable onEarlyClose;
-    private final java.util.function.IntConsumer returnCredit;
+    private final Owner owner;
     private int unreturned; // bytes read but not yet returned to the sender as window
     private byte lastByte; // the byte a single-byte read() took
     private byte[] viewArray; // the array of the view readView returns (the buffer may be replaced as it grows)
@@ -56,23 +65,16 @@ public final class InboundStream extends IpcInputStream {
     /**
      * @param maxBuffered bytes buffered before offers are refused
      * @param readTimeoutNanos longest wait of a read for data, or 0 for no limit
-     * @param description names the stream in exception messages (channel and request)
-     * @param onDrained run (outside the lock) when a refused producer may offer again
-     * @param onEarlyClose run once when the consumer closes the stream before its end
-     * @param returnCredit run (outside the lock) with bytes of window to give back to the sender: every quarter
-     *     of {@code maxBuffered} read
+     * @param owner called back when the producer may go on, on an early close, and with window to give back: every
+     *     quarter of {@code maxBuffered} read
      */
-    public InboundStream(int maxBuffered, long readTimeoutNanos, Supplier<String> description, Runnable onDrained,
-                         Runnable onEarlyClose, java.util.function.IntConsumer returnCredit) {
+    public InboundStream(int maxBuffered, long readTimeoutNanos, Owner owner) {
         if (maxBuffered <= 0) {
             throw new IllegalArgumentException("maxBuffered <= 0: " + maxBuffered);
         }
         this.maxBuffered = maxBuffered;
         this.readTimeoutNanos = readTimeoutNanos;
-        this.description = Objects.requireNonNull(description, "description");
-        this.onDrained = Objects.requireNonNull(onDrained, "onDrained");
-        this.onEarlyClose = Objects.requireNonNull(onEarlyClose, "onEarlyClose");
-        this.returnCredit = Objects.requireNonNull(returnCredit, "returnCredit");
+        this.owner = Objects.requireNonNull(owner, "owner");
     }
 
     // ------------------------------------------------------------------------------------------------ producer side
@@ -84,8 +86,7 @@ public final class InboundStream extends IpcInputStream {
      *     because the consumer closed the stream or it failed
      */
     public boolean offer(MemorySegment source, long offset, int length) {
-        lock.lock();
-        try {
+        synchronized (lock) {
             if (closed || failure != null || ended) {
                 return true;
             }
@@ -104,11 +105,9 @@ public final class InboundStream extends IpcInputStream {
             }
             size += length;
             if (length > 0) {
-                readable.signal();
+                lock.notifyAll();
             }
             return true;
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -127,25 +126,19 @@ public final class InboundStream extends IpcInputStream {
 
     /** The body is complete. */
     public void end() {
-        lock.lock();
-        try {
+        synchronized (lock) {
             ended = true;
-            readable.signalAll();
-        } finally {
-            lock.unlock();
+            lock.notifyAll();
         }
     }
 
     /** The body cannot complete: reads throw {@code cause} once the buffered bytes are consumed. */
     public void fail(IOException cause) {
-        lock.lock();
-        try {
+        synchronized (lock) {
             if (!ended && failure == null) {
                 failure = cause;
-                readable.signalAll();
+                lock.notifyAll();
             }
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -192,99 +185,98 @@ public final class InboundStream extends IpcInputStream {
         boolean drained = false;
         int credit = 0;
         int n;
-        lock.lock();
-        try {
-            if (closed) {
-                throw new IOException(description.get() + ": stream closed");
-            }
-            if (len == 0) {
-                return 0;
-            }
-            if (lent > 0) {
-                unreturned += lent;
-                lent = 0;
+        synchronized (lock) {
+            try {
+                if (closed) {
+                    throw new IOException(owner.description() + ": stream closed");
+                }
+                if (len == 0) {
+                    return 0;
+                }
+                if (lent > 0) {
+                    unreturned += lent;
+                    lent = 0;
+                    if (stalled && size <= maxBuffered / 2) {
+                        stalled = false;
+                        drained = true;
+                    }
+                }
+                long remaining = readTimeoutNanos;
+                while (size == 0 && !ended && failure == null && !closed) {
+                    if (drained || unreturned >= maxBuffered / 4 && !ended) {
+                        break; // let the producer (or the sender) go on before sleeping
+                    }
+                    if (readTimeoutNanos <= 0) {
+                        lock.wait();
+                    } else {
+                        if (remaining <= 0) {
+                            throw new IpcTimeoutException(owner.description() + ": no data within "
+                                    + TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos) + " ms");
+                        }
+                        long start = System.nanoTime();
+                        TimeUnit.NANOSECONDS.timedWait(lock, remaining);
+                        remaining -= System.nanoTime() - start;
+                    }
+                }
+                if (closed) {
+                    throw new IOException(owner.description() + ": stream closed");
+                }
+                if (size == 0 && (ended || failure != null)) {
+                    if (failure != null) {
+                        throw Failures.inCaller(failure);
+                    }
+                    return -1;
+                }
+                n = Math.min(len, size);
+                int first = Math.min(n, buffer.length - readIndex);
+                switch (mode) {
+                    case COPY -> {
+                        System.arraycopy(buffer, readIndex, b, off, first);
+                        System.arraycopy(buffer, 0, b, off + first, n - first);
+                    }
+                    case VIEW -> {
+                        n = first;
+                        viewArray = buffer;
+                        viewStart = readIndex;
+                        lent = n; // freed, and given back as window, on the next consume
+                    }
+                    default -> lastByte = n > 0 ? buffer[readIndex] : lastByte;
+                }
+                readIndex = (readIndex + n) & (buffer.length - 1);
+                size -= n;
                 if (stalled && size <= maxBuffered / 2) {
                     stalled = false;
                     drained = true;
                 }
-            }
-            long remaining = readTimeoutNanos;
-            while (size == 0 && !ended && failure == null && !closed) {
-                if (drained || unreturned >= maxBuffered / 4 && !ended) {
-                    break; // let the producer (or the sender) go on before sleeping
+                if (mode != VIEW) {
+                    unreturned += n;
                 }
-                if (readTimeoutNanos <= 0) {
-                    readable.await();
-                } else {
-                    if (remaining <= 0) {
-                        throw new IpcTimeoutException(description.get() + ": no data within "
-                                + TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos) + " ms");
-                    }
-                    remaining = readable.awaitNanos(remaining);
+                if (unreturned >= maxBuffered / 4 && !ended) {
+                    credit = unreturned;
+                    unreturned = 0;
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException(owner.description()
+                        + ": interrupted while waiting for data");
             }
-            if (closed) {
-                throw new IOException(description.get() + ": stream closed");
-            }
-            if (size == 0 && (ended || failure != null)) {
-                if (failure != null) {
-                    throw Failures.inCaller(failure);
-                }
-                return -1;
-            }
-            n = Math.min(len, size);
-            int first = Math.min(n, buffer.length - readIndex);
-            switch (mode) {
-                case COPY -> {
-                    System.arraycopy(buffer, readIndex, b, off, first);
-                    System.arraycopy(buffer, 0, b, off + first, n - first);
-                }
-                case VIEW -> {
-                    n = first;
-                    viewArray = buffer;
-                    viewStart = readIndex;
-                    lent = n; // freed, and given back as window, on the next consume
-                }
-                default -> lastByte = n > 0 ? buffer[readIndex] : lastByte;
-            }
-            readIndex = (readIndex + n) & (buffer.length - 1);
-            size -= n;
-            if (stalled && size <= maxBuffered / 2) {
-                stalled = false;
-                drained = true;
-            }
-            if (mode != VIEW) {
-                unreturned += n;
-            }
-            if (unreturned >= maxBuffered / 4 && !ended) {
-                credit = unreturned;
-                unreturned = 0;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException(description.get() + ": interrupted while waiting for data");
-        } finally {
-            lock.unlock();
         }
         if (drained) {
-            onDrained.run();
+            owner.onDrained();
         }
         if (credit > 0) {
-            returnCredit.accept(credit);
+            owner.returnCredit(credit);
         }
         return n == 0 ? consume(b, off, len, mode) : n; // 0 only after leaving the wait to free room: wait again
     }
 
     @Override
     public int available() throws IOException {
-        lock.lock();
-        try {
+        synchronized (lock) {
             if (closed) {
-                throw new IOException(description.get() + ": stream closed");
+                throw new IOException(owner.description() + ": stream closed");
             }
             return size;
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -293,8 +285,7 @@ public final class InboundStream extends IpcInputStream {
     public void close() {
         boolean early;
         boolean drained;
-        lock.lock();
-        try {
+        synchronized (lock) {
             if (closed) {
                 return;
             }
@@ -305,25 +296,20 @@ public final class InboundStream extends IpcInputStream {
             buffer = EMPTY;
             size = 0;
             lent = 0;
-            readable.signalAll();
-        } finally {
-            lock.unlock();
+            lock.notifyAll();
         }
         if (early) {
-            onEarlyClose.run(); // the owner tells the sender to stop (or cancels); later chunks are dropped
+            owner.onEarlyClose(); // the owner tells the sender to stop (or cancels); later chunks are dropped
         }
         if (drained) {
-            onDrained.run();
+            owner.onDrained();
         }
     }
 
     /** Whether the whole body arrived. */
     public boolean isEnded() {
-        lock.lock();
-        try {
+        synchronized (lock) {
             return ended;
-        } finally {
-            lock.unlock();
         }
     }
 }

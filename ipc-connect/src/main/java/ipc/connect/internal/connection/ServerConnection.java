@@ -12,6 +12,7 @@ import ipc.connect.internal.memory.MappedFile;
 import ipc.connect.internal.memory.SharedAccess;
 import ipc.connect.internal.memory.SharedDirectory;
 import ipc.connect.internal.ring.OneToOneRing;
+import ipc.connect.internal.ring.RecordHandler;
 import ipc.connect.internal.ring.RingCorruptedException;
 import ipc.connect.internal.signal.Signal;
 import java.io.IOException;
@@ -19,8 +20,6 @@ import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The server's end of one client connection. The dispatcher thread polls it; handler threads write responses
@@ -38,7 +37,9 @@ final class ServerConnection {
     private final FrameWriter responses;
     private final Signal clientDoorbell;
     private final ProcessIdentity client;
-    private final Map<Long, ServerExchange> exchanges = new ConcurrentHashMap<>();
+    private final ExchangeTable<ServerExchange> exchanges = new ExchangeTable<>();
+    /** {@link #onFrame} as the ring's handler, made once: the dispatcher polls many times a microsecond. */
+    private final RecordHandler frameHandler = this::onFrame;
     private final String description;
     private volatile boolean closed;
     private volatile String closeReason;
@@ -122,7 +123,7 @@ final class ServerConnection {
         }
         int work;
         try {
-            work = requests.read(this::onFrame, READ_LIMIT);
+            work = requests.read(frameHandler, READ_LIMIT);
         } catch (RingCorruptedException | ProtocolException e) {
             close("protocol error: " + e.getMessage(), Level.WARNING);
             return 1;
@@ -170,7 +171,7 @@ final class ServerConnection {
                 if (exchange == null) {
                     count(ConnectionDescriptor.SERVER_REQUESTS_OFFSET, 1);
                     exchange = new ServerExchange(this, requestId);
-                    exchanges.put(requestId, exchange);
+                    exchanges.put(exchange);
                     first = true;
                 } else if (exchange.isRequestComplete()) {
                     return true;
@@ -227,7 +228,7 @@ final class ServerConnection {
 
     /** The exchange is over on both sides. */
     void forget(ServerExchange exchange) {
-        exchanges.remove(exchange.requestId(), exchange);
+        exchanges.remove(exchange);
     }
 
     IpcClosedException closedException() {
@@ -250,7 +251,7 @@ final class ServerConnection {
         closed = true;
         ServerChannel.LOG.log(level, () -> description + ": disconnected: " + reason);
         responses.close(this::closedException);
-        for (ServerExchange exchange : exchanges.values()) {
+        for (ServerExchange exchange : exchanges.snapshot()) {
             exchange.abort(closedException());
         }
         exchanges.clear();

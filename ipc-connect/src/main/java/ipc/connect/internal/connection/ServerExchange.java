@@ -10,7 +10,7 @@ import java.util.function.Supplier;
  * One request on the server: its body as an {@link InputStream} while it arrives, and the means to send the
  * response. Used by one handler thread; {@link #cancel()} and {@link #abort} come from the dispatcher.
  */
-public final class ServerExchange {
+public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.Owner {
     private static final byte[] EMPTY = new byte[0];
 
     private final ServerConnection connection;
@@ -27,15 +27,21 @@ public final class ServerExchange {
     ServerExchange(ServerConnection connection, long requestId) {
         this.connection = connection;
         this.requestId = requestId;
-        this.description = () -> connection.description() + ", request " + requestId;
+        this.description = this::description;
         int window = connection.channel().settings().window();
         this.responseCredit = new Credit(window);
-        this.request = new InboundStream(window, 0, description, connection.channel().doorbell()::signal,
-                this::stopRequest, this::returnCredit);
+        this.request = new InboundStream(window, 0, this);
+    }
+
+    // the handler has read some of the request: the dispatcher may go on with a chunk it could not buffer
+    @Override
+    public void onDrained() {
+        connection.channel().doorbell().signal();
     }
 
     // handler thread, while reading the request: the client may send this much more
-    private void returnCredit(int bytes) {
+    @Override
+    public void returnCredit(int bytes) {
         try {
             connection.responses().writeWindow(requestId, bytes, 0, description);
         } catch (IOException ignored) {
@@ -44,7 +50,8 @@ public final class ServerExchange {
     }
 
     // handler thread, closing the request before its end: the client need not send the rest
-    private void stopRequest() {
+    @Override
+    public void onEarlyClose() {
         if (requestEnded || cancelled) {
             return;
         }
@@ -60,6 +67,7 @@ public final class ServerExchange {
         responseCredit.grant(bytes);
     }
 
+    @Override
     public long requestId() {
         return requestId;
     }
@@ -74,8 +82,9 @@ public final class ServerExchange {
         return cancelled;
     }
 
+    @Override
     public String description() {
-        return description.get();
+        return connection.description() + ", request " + requestId;
     }
 
     /** Whether the whole request body has arrived. */

@@ -29,8 +29,33 @@ class InboundStreamTest {
     private int earlyCloses;
 
     private InboundStream stream(int maxBuffered, long timeoutNanos) {
-        return new InboundStream(maxBuffered, timeoutNanos, () -> "test stream", () -> { }, () -> earlyCloses++,
-                credits::add);
+        return new InboundStream(maxBuffered, timeoutNanos, owner("test stream", () -> { }, () -> earlyCloses++,
+                credits::add));
+    }
+
+    private static InboundStream.Owner owner(String description, Runnable onDrained, Runnable onEarlyClose,
+                                             java.util.function.IntConsumer returnCredit) {
+        return new InboundStream.Owner() {
+            @Override
+            public String description() {
+                return description;
+            }
+
+            @Override
+            public void onDrained() {
+                onDrained.run();
+            }
+
+            @Override
+            public void onEarlyClose() {
+                onEarlyClose.run();
+            }
+
+            @Override
+            public void returnCredit(int bytes) {
+                returnCredit.accept(bytes);
+            }
+        };
     }
 
     private static MemorySegment bytes(int from, int count) {
@@ -151,8 +176,8 @@ class InboundStreamTest {
                                                @ForAll long seed) throws Exception {
         List<Integer> given = java.util.Collections.synchronizedList(new ArrayList<>());
         Object roomLock = new Object();
-        InboundStream in = new InboundStream(maxBuffered, 10_000_000_000L, () -> "property stream",
-                () -> { synchronized (roomLock) { roomLock.notifyAll(); } }, () -> { }, given::add);
+        InboundStream in = new InboundStream(maxBuffered, 10_000_000_000L, owner("property stream",
+                () -> { synchronized (roomLock) { roomLock.notifyAll(); } }, () -> { }, given::add));
         Thread producer = Thread.ofPlatform().start(() -> {
             int position = 0;
             for (int size : chunkSizes) {
