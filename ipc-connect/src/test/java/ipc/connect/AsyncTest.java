@@ -2,6 +2,7 @@ package ipc.connect;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -94,6 +95,23 @@ class AsyncTest {
             assertInstanceOf(IpcTimeoutException.class, e.getCause());
             assertTrue(e.getCause().getMessage().contains("200 ms"), e.getCause().getMessage());
             assertArrayEquals(utf8("late 1"), client.sendAndReceive(utf8("1"), TIMEOUT));
+        }
+    }
+
+    /** The reader watches the earliest deadline: one that comes before those already watched is seen too. */
+    @Test
+    void aLaterRequestWithAShorterTimeoutTimesOutFirst() throws Exception {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("slow"))) {
+            CompletableFuture<InputStream> patient = client.sendAsync(IpcData.of(utf8("5000")),
+                    Duration.ofMillis(2500));
+            CompletableFuture<InputStream> hasty = client.sendAsync(IpcData.of(utf8("5000")), Duration.ofMillis(200));
+            ExecutionException e = assertThrows(ExecutionException.class, () -> hasty.get(30, TimeUnit.SECONDS));
+            assertInstanceOf(IpcTimeoutException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("200 ms"), e.getCause().getMessage());
+            assertFalse(patient.isDone(), "the 2,500 ms request still waits when the 200 ms one has timed out");
+            e = assertThrows(ExecutionException.class, () -> patient.get(30, TimeUnit.SECONDS));
+            assertInstanceOf(IpcTimeoutException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("2500 ms"), e.getCause().getMessage());
         }
     }
 

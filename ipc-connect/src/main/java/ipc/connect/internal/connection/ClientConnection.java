@@ -67,6 +67,13 @@ public final class ClientConnection implements AutoCloseable {
     private final AtomicInteger pollingCallers = new AtomicInteger();
     private volatile Thread readerParked;
     private final AtomicLong nextRequestId = new AtomicLong();
+    /** Deadlines below are nanoseconds from this {@code nanoTime}, so that {@link Long#MAX_VALUE} means none. */
+    private final long epoch = System.nanoTime();
+    /**
+     * The earliest deadline given to {@link #watchDeadline} since the reader last looked ({@link Long#MAX_VALUE}:
+     * none): the reader times out the {@code sendAsync} responses that have not begun by their deadlines.
+     */
+    private final AtomicLong asyncDeadline = new AtomicLong(Long.MAX_VALUE);
     private final AtomicBoolean closed = new AtomicBoolean();
     private final String description;
     private volatile IOException failure;
@@ -356,6 +363,41 @@ public final class ClientConnection implements AutoCloseable {
         exchanges.remove(exchange);
     }
 
+    /**
+     * Has the reader time out {@code exchange}, an exchange of {@code sendAsync}, at its deadline unless its
+     * response has begun by then; see {@link ClientExchange#checkDeadline}. Waking the reader costs nothing unless
+     * this deadline comes before every other one it waits for.
+     */
+    void watchDeadline(long deadlineNanos) {
+        long relative = Math.max(0, deadlineNanos - epoch);
+        if (relative < asyncDeadline.getAndAccumulate(relative, Math::min)) {
+            doorbell.signal(); // the reader may sleep toward a later deadline: it looks again
+            Thread parked = readerParked;
+            if (parked != null) {
+                LockSupport.unpark(parked);
+            }
+        }
+    }
+
+    /** Reader: how long it may sleep, at most {@code longest}, before an async deadline is due. */
+    private long untilDeadline(long now, long longest) {
+        long deadline = asyncDeadline.get();
+        return deadline == Long.MAX_VALUE ? longest : Math.max(0, Math.min(longest, deadline - (now - epoch)));
+    }
+
+    /** Reader: once the earliest deadline has come, times out the async exchanges due and watches the others. */
+    private void checkDeadlines(long now) {
+        long deadline = asyncDeadline.get();
+        if (deadline == Long.MAX_VALUE || now - epoch < deadline) {
+            return;
+        }
+        // an exchange begun meanwhile has registered itself (after this reset) or is in the table (before it)
+        asyncDeadline.set(Long.MAX_VALUE);
+        for (ClientExchange exchange : exchanges.snapshot()) {
+            exchange.checkDeadline(now);
+        }
+    }
+
     /** Wakes the reader if it sleeps: a stalled response stream has room again. */
     void wakeReader() {
         doorbell.signal();
@@ -374,7 +416,7 @@ public final class ClientConnection implements AutoCloseable {
                     waiter.reset();
                     readerParked = Thread.currentThread();
                     if (pollingCallers.get() > 0) {
-                        LockSupport.parkNanos(LIVENESS_PERIOD_NANOS);
+                        LockSupport.parkNanos(untilDeadline(System.nanoTime(), LIVENESS_PERIOD_NANOS));
                     }
                     readerParked = null;
                 }
@@ -396,10 +438,11 @@ public final class ClientConnection implements AutoCloseable {
                         return;
                     }
                 }
+                checkDeadlines(now);
                 if (work > 0) {
                     waiter.reset();
                 } else {
-                    waiter.idle();
+                    waiter.idle(false, untilDeadline(now, LIVENESS_PERIOD_NANOS));
                 }
             }
         } catch (RingCorruptedException | ProtocolException e) {

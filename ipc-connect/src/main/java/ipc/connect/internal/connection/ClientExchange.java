@@ -11,8 +11,6 @@ import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -42,6 +40,9 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     /** Set once the response has ended or failed. */
     private volatile boolean responseDone;
     private final CompletableFuture<IpcInputStream> begun = new CompletableFuture<>();
+    /** For {@code sendAsync}: the caller's future, and where it completes ({@code null} for {@code send}). */
+    private volatile CompletableFuture<InputStream> asyncResult;
+    private java.util.concurrent.Executor asyncExecutor; // written before asyncResult, read after it
     private final Supplier<String> description;
     private volatile boolean cancelled;
     /** The server asked for no more of the request body (its handler closed the request). */
@@ -235,10 +236,12 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     /**
      * The response, asynchronously: completes on {@code executor} (never on the reader thread) once the response
      * begins, or with the failure; with an {@link IpcTimeoutException} (and the exchange cancelled) if it has not
-     * begun within the timeout.
+     * begun within the timeout. The connection's reader watches the deadline: no timer per request.
      */
     public CompletableFuture<InputStream> responseAsync(java.util.concurrent.Executor executor) {
         CompletableFuture<InputStream> result = new CompletableFuture<>();
+        asyncExecutor = executor;
+        asyncResult = result;
         begun.whenCompleteAsync((stream, failure) -> {
             if (failure == null) {
                 if (!result.complete(stream)) {
@@ -248,16 +251,29 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
                 result.completeExceptionally(Failures.inCaller(failure));
             }
         }, executor);
-        // A cancellable timer, cancelled once the result completes: an uncancelled one (delayedExecutor) would hold
-        // every request for its whole timeout, hundreds of megabytes at a high request rate.
-        ScheduledFuture<?> timer = ForkJoinPool.commonPool().schedule(() -> executor.execute(() -> {
-            // only if the timeout wins the race with the response: a begun response is not cancelled
+        connection.watchDeadline(deadline);
+        return result;
+    }
+
+    /**
+     * Reader, once some async deadline has come ({@code now}): times this exchange out if it is async, its response
+     * has not begun, and its deadline has come; otherwise, if still waiting, has the reader watch its deadline.
+     */
+    void checkDeadline(long now) {
+        CompletableFuture<InputStream> result = asyncResult;
+        if (result == null || result.isDone() || begun.isDone()) {
+            return; // a caller of send waits with its own deadline; a begun response is not timed out
+        }
+        if (now - deadline < 0) {
+            connection.watchDeadline(deadline);
+            return;
+        }
+        asyncExecutor.execute(() -> {
+            // only if the timeout wins the race with the response
             if (result.completeExceptionally(timeoutException())) {
                 giveUpAfterTimeout();
             }
-        }), Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        result.whenComplete((stream, failure) -> timer.cancel(false));
-        return result;
+        });
     }
 
     private IpcTimeoutException timeoutException() {

@@ -73,6 +73,14 @@ public final class SignalWaiter {
      *     (handlers): see {@link #shouldYield}
      */
     public void idle(boolean othersWorking) {
+        idle(othersWorking, sleepNanos);
+    }
+
+    /**
+     * The last pass found nothing: spin, yield or sleep, sleeping at most {@code maxSleepNanos} (at most the
+     * longest sleep given at construction), for a caller with a deadline of its own.
+     */
+    public void idle(boolean othersWorking, long maxSleepNanos) {
         if (idleCount < spins) {
             idleCount++;
             if (shouldYield(idleCount, othersWorking)) {
@@ -89,7 +97,8 @@ public final class SignalWaiter {
         } else {
             // In the kernel a sleep ends at the wake; the portable fallback can only poll, backing off from 50 µs
             // to about 13 ms so an idle fallback process stays near 0% CPU.
-            long nanos = Signal.kernelWait() ? sleepNanos : Math.min(sleepNanos, 50_000L << Math.min(sleeps, 8));
+            long longest = Math.max(0, Math.min(sleepNanos, maxSleepNanos));
+            long nanos = Signal.kernelWait() ? longest : Math.min(longest, 50_000L << Math.min(sleeps, 8));
             sleeps++;
             signal.await(sequence, nanos, scratch);
             signal.retract();
