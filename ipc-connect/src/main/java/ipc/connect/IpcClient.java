@@ -91,7 +91,8 @@ public final class IpcClient implements AutoCloseable {
     /**
      * {@link #sendAsync(IpcData, Duration)}, completing the future on {@code completions} instead of a new virtual
      * thread. {@code Runnable::run} completes it on the thread that delivers the response (the client's reader, a
-     * caller of {@code send} reading responses, or on a timeout a timer thread): the fastest way, for dependent
+     * caller of {@code send} or {@code sendAsync}, which read the responses that have come, or on a timeout the
+     * reader): the fastest way, for dependent
      * actions that are short and never block, since the responses that follow wait for them. Such an action may
      * read what has arrived: a response of up to one frame (an eighth of the ring capacity) has arrived whole, a
      * longer one only in part, and waiting there for the rest would wait forever.

@@ -36,6 +36,34 @@ final class ProcCpu {
         return total;
     }
 
+    /** CPU time of each thread of a process, by "tid name". */
+    static java.util.Map<String, Long> ofThreads(long pid) throws IOException {
+        java.util.Map<String, Long> threads = new java.util.TreeMap<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks) {
+                try {
+                    threads.put(task.getFileName() + " " + Files.readString(task.resolve("comm")).strip(),
+                            ofStat(task.resolve("stat")));
+                } catch (NoSuchFileException ended) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return threads;
+    }
+
+    /** The threads that used CPU between two {@link #ofThreads} readings, with their milliseconds. */
+    static String used(java.util.Map<String, Long> before, java.util.Map<String, Long> after) {
+        StringBuilder used = new StringBuilder();
+        after.forEach((thread, millis) -> {
+            long delta = millis - before.getOrDefault(thread, 0L);
+            if (delta > 0) {
+                used.append(used.isEmpty() ? "" : ", ").append(thread).append(": ").append(delta).append(" ms");
+            }
+        });
+        return used.toString();
+    }
+
     private static long ofStat(Path stat) throws IOException {
         String text = Files.readString(stat);
         String[] fields = text.substring(text.lastIndexOf(')') + 2).split(" ");

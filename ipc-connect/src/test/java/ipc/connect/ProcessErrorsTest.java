@@ -166,14 +166,17 @@ class ProcessErrorsTest {
     void idleServerAndClientUseAlmostNoCpu() throws Exception {
         try (IpcClient client = new IpcClient(factory, server.channel("bytes"))) {
             assertArrayEquals(utf8("x"), client.sendAndReceive(utf8("x"), TIMEOUT));
-            Thread.sleep(500); // both sides go past their spin phase
+            Thread.sleep(2000); // both sides go past their spin phase, and the new server past its start-up work
             long serverBefore = ProcCpu.ofProcess(server.process().pid());
+            var serverThreadsBefore = ProcCpu.ofThreads(server.process().pid());
             long clientBefore = ProcCpu.ofThreadsNamed("ipc-connect-client-");
             Thread.sleep(3000);
             long serverUsed = ProcCpu.ofProcess(server.process().pid()) - serverBefore;
+            var serverThreadsAfter = ProcCpu.ofThreads(server.process().pid());
             long clientUsed = ProcCpu.ofThreadsNamed("ipc-connect-client-") - clientBefore;
             // a busy-polling thread would use ~3000 ms here; sleeping pollers wake 10 times a second
-            assertTrue(serverUsed < 150, "server process used " + serverUsed + " ms of CPU in 3 s idle");
+            assertTrue(serverUsed < 150, "server process used " + serverUsed + " ms of CPU in 3 s idle: "
+                    + ProcCpu.used(serverThreadsBefore, serverThreadsAfter));
             assertTrue(clientUsed < 100, "client reader used " + clientUsed + " ms of CPU in 3 s idle");
             assertArrayEquals(utf8("y"), client.sendAndReceive(utf8("y"), TIMEOUT));
         }

@@ -44,6 +44,12 @@ public final class ClientConnection implements AutoCloseable {
     private static final System.Logger LOG = ServerChannel.LOG;
     private static final long LIVENESS_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final int READ_LIMIT = 64;
+    /**
+     * While a thread of {@code sendAsync} reads responses (it does after each request), the reader thread stays off
+     * the cores for this long: on few cores it would only take the core the sender needs. If the sender stops (blocks
+     * on a full window), the reader is back within it.
+     */
+    private static final long SENDER_TURN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     private static final AtomicInteger CONNECTION_COUNTER = new AtomicInteger();
 
     private final String name;
@@ -66,6 +72,8 @@ public final class ClientConnection implements AutoCloseable {
     private final ReentrantLock readLock = new ReentrantLock();
     private final AtomicInteger pollingCallers = new AtomicInteger();
     private volatile Thread readerParked;
+    /** When a thread of {@code sendAsync} last read the response ring itself ({@code nanoTime}). */
+    private volatile long senderReadAt = System.nanoTime() - SENDER_TURN_NANOS;
     private final AtomicLong nextRequestId = new AtomicLong();
     /** Deadlines below are nanoseconds from this {@code nanoTime}, so that {@link Long#MAX_VALUE} means none. */
     private final long epoch = System.nanoTime();
@@ -420,7 +428,13 @@ public final class ClientConnection implements AutoCloseable {
                     }
                     readerParked = null;
                 }
-                int work = readResponses();
+                long sinceSender = System.nanoTime() - senderReadAt;
+                boolean senderReads = sinceSender < SENDER_TURN_NANOS;
+                if (senderReads) {
+                    waiter.reset(); // not announced: the sender reads, this thread only checks below
+                    LockSupport.parkNanos(SENDER_TURN_NANOS - sinceSender);
+                }
+                int work = senderReads ? 0 : readResponses();
                 requests.wakeIfRoom();
                 if (getIntAcquire(segment, ConnectionDescriptor.SERVER_STATE_OFFSET)
                         == ConnectionDescriptor.SERVER_CLOSED
@@ -441,7 +455,7 @@ public final class ClientConnection implements AutoCloseable {
                 checkDeadlines(now);
                 if (work > 0) {
                     waiter.reset();
-                } else {
+                } else if (!senderReads) {
                     waiter.idle(false, untilDeadline(now, LIVENESS_PERIOD_NANOS));
                 }
             }
@@ -457,8 +471,8 @@ public final class ClientConnection implements AutoCloseable {
     }
 
     private int readResponses() {
-        if (!readLock.tryLock()) {
-            return 0; // a caller is reading
+        if (readLock.isHeldByCurrentThread() || !readLock.tryLock()) {
+            return 0; // another thread is reading, or this one, further up (a completion that sends again)
         }
         try {
             if (failure != null) {
@@ -498,6 +512,11 @@ public final class ClientConnection implements AutoCloseable {
      *
      * @return the frames consumed
      */
+    int pollAfterSend() {
+        senderReadAt = System.nanoTime();
+        return pollResponses();
+    }
+
     int pollResponses() {
         try {
             return readResponses();

@@ -252,6 +252,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
             }
         }, executor);
         connection.watchDeadline(deadline);
+        connection.pollAfterSend(); // responses that have come meanwhile, without a hand-off to the reader
         return result;
     }
 

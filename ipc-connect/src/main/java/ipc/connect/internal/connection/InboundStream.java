@@ -60,6 +60,7 @@ public final class InboundStream extends IpcInputStream {
     private boolean ended;
     private boolean closed;
     private boolean stalled;
+    private int waiting; // consumers waiting on the lock: no notify without one
     private IOException failure;
 
     /**
@@ -105,7 +106,7 @@ public final class InboundStream extends IpcInputStream {
             }
             size += length;
             if (length > 0) {
-                lock.notifyAll();
+                wakeConsumer();
             }
             return true;
         }
@@ -128,7 +129,7 @@ public final class InboundStream extends IpcInputStream {
     public void end() {
         synchronized (lock) {
             ended = true;
-            lock.notifyAll();
+            wakeConsumer();
         }
     }
 
@@ -137,7 +138,7 @@ public final class InboundStream extends IpcInputStream {
         synchronized (lock) {
             if (!ended && failure == null) {
                 failure = cause;
-                lock.notifyAll();
+                wakeConsumer();
             }
         }
     }
@@ -206,17 +207,22 @@ public final class InboundStream extends IpcInputStream {
                     if (drained || unreturned >= maxBuffered / 4 && !ended) {
                         break; // let the producer (or the sender) go on before sleeping
                     }
-                    if (readTimeoutNanos <= 0) {
-                        lock.wait();
-                    } else {
-                        if (remaining <= 0) {
-                            throw new IpcTimeoutException(owner.description() + ": no data within "
-                                    + TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos) + " ms");
-                        }
-                        long start = System.nanoTime();
-                        TimeUnit.NANOSECONDS.timedWait(lock, remaining);
-                        remaining -= System.nanoTime() - start;
+                    if (readTimeoutNanos > 0 && remaining <= 0) {
+                        throw new IpcTimeoutException(owner.description() + ": no data within "
+                                + TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos) + " ms");
                     }
+                    long start = System.nanoTime();
+                    waiting++;
+                    try {
+                        if (readTimeoutNanos <= 0) {
+                            lock.wait();
+                        } else {
+                            TimeUnit.NANOSECONDS.timedWait(lock, remaining);
+                        }
+                    } finally {
+                        waiting--;
+                    }
+                    remaining -= System.nanoTime() - start;
                 }
                 if (closed) {
                     throw new IOException(owner.description() + ": stream closed");
@@ -296,13 +302,20 @@ public final class InboundStream extends IpcInputStream {
             buffer = EMPTY;
             size = 0;
             lent = 0;
-            lock.notifyAll();
+            wakeConsumer();
         }
         if (early) {
             owner.onEarlyClose(); // the owner tells the sender to stop (or cancels); later chunks are dropped
         }
         if (drained) {
             owner.onDrained();
+        }
+    }
+
+    // holding the lock
+    private void wakeConsumer() {
+        if (waiting > 0) {
+            lock.notifyAll();
         }
     }
 

@@ -43,6 +43,11 @@ import java.util.function.Consumer;
 public final class ServerChannel implements AutoCloseable {
     static final System.Logger LOG = System.getLogger("ipc.connect");
     private static final long LIVENESS_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * How long a dispatcher with no connection sleeps: it has no client to check, only slots abandoned by clients
+     * that died while connecting (a connecting client rings the doorbell, which wakes it at once).
+     */
+    private static final long UNCONNECTED_SLEEP_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** How long a slot may stay CLAIMED (a client between its CAS and its publish) before its claimant is checked. */
     private static final long CLAIM_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** Channels listened on by this JVM: a second listen must fail without touching the first one's lock file. */
@@ -297,7 +302,7 @@ public final class ServerChannel implements AutoCloseable {
 
     private void run() {
         SignalWaiter waiter = new SignalWaiter(doorbell, settings.spinCount(), settings.yieldCount(),
-                LIVENESS_PERIOD_NANOS);
+                UNCONNECTED_SLEEP_NANOS);
         long nextLivenessCheck = System.nanoTime() + LIVENESS_PERIOD_NANOS;
         try {
             while (!stopping) {
@@ -323,7 +328,8 @@ public final class ServerChannel implements AutoCloseable {
                 if (work > 0) {
                     waiter.reset();
                 } else {
-                    waiter.idle(handlersWorking);
+                    waiter.idle(handlersWorking, connections.isEmpty() ? UNCONNECTED_SLEEP_NANOS
+                            : LIVENESS_PERIOD_NANOS);
                 }
             }
         } catch (Throwable t) {
