@@ -35,7 +35,9 @@ public final class BenchClient {
     public static void run(String channel, Path socket, int requests, long bytes, PrintStream out)
             throws IOException {
         IpcChannelFactory factory = new IpcChannelFactory();
-        int warmUp = Math.max(20_000, requests / 2);
+        // as many as are timed (at least 20,000): on 2 cores the compiler threads of both JVMs, still at work after
+        // fewer, take the cores the two spinning threads run on
+        int warmUp = Math.max(20_000, requests);
         // streams reach their steady state (C2-compiled copy loops on both sides) after 3 to 5 GB: warm up with 4
         long warmBytes = Math.min(bytes, 4_000_000_000L);
         try (IpcClient small = new IpcClient(factory, channel + ".small");
