@@ -45,9 +45,9 @@ public final class ClientConnection implements AutoCloseable {
     private static final long LIVENESS_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final int READ_LIMIT = 64;
     /**
-     * While a thread of {@code sendAsync} reads responses (it does after each request), the reader thread stays off
-     * the cores for this long: on few cores it would only take the core the sender needs. If the sender stops (blocks
-     * on a full window), the reader is back within it.
+     * While a thread of {@code sendAsync} finds responses to read (it looks after each request), the reader thread
+     * stays off the cores for this long: on few cores it would only take the core the sender needs. If the sender
+     * stops (blocks on a full window), the reader is back within it.
      */
     private static final long SENDER_TURN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     private static final AtomicInteger CONNECTION_COUNTER = new AtomicInteger();
@@ -512,9 +512,15 @@ public final class ClientConnection implements AutoCloseable {
      *
      * @return the frames consumed
      */
-    int pollAfterSend() {
-        senderReadAt = System.nanoTime();
-        return pollResponses();
+    /**
+     * A thread of {@code sendAsync}, after sending: reads the responses that have come. If there were some (it
+     * pipelines), the reader thread leaves the next ones to it for a while; if none (it may wait for this one
+     * now), the reader goes on reading.
+     */
+    void pollAfterSend() {
+        if (pollResponses() > 0) {
+            senderReadAt = System.nanoTime();
+        }
     }
 
     int pollResponses() {
