@@ -76,14 +76,14 @@ class CrashTest {
         return CompletableFuture.supplyAsync(() -> {
             try {
                 return call.call();
-            } catch (IOException e) {
+            } catch (IOException | InterruptedException e) {
                 throw new CompletionException(e);
             }
         });
     }
 
     private interface IoCall<T> {
-        T call() throws IOException;
+        T call() throws IOException, InterruptedException;
     }
 
     private long killServerAndTime(CompletableFuture<?> pending) throws Exception {
@@ -119,6 +119,37 @@ class CrashTest {
     void serverKilledMidRequest() throws Exception {
         try (IpcClient client = new IpcClient(factory, base + ".slow")) {
             killServerAndTime(async(() -> client.sendAndReceive(utf8("60000"), LONG)));
+        }
+        assertNoClientThreadsLeft();
+    }
+
+    /** A client that pipelines reads the responses itself between requests: the reader still notices the death. */
+    @Test
+    void serverKilledWhileTheClientPipelines() throws Exception {
+        try (IpcClient client = new IpcClient(factory, base + ".bytes")) {
+            killServerAndTime(async(() -> {
+                java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(64);
+                java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                        new java.util.concurrent.atomic.AtomicReference<>();
+                while (failure.get() == null) {
+                    if (!window.tryAcquire(LONG.toMillis(), TimeUnit.MILLISECONDS)) {
+                        throw new IOException("no answer and no failure within " + LONG);
+                    }
+                    client.sendAsync(IpcData.of(utf8("p")), LONG, Runnable::run).whenComplete((response, e) -> {
+                        if (e != null) {
+                            failure.compareAndSet(null, e instanceof CompletionException ? e.getCause() : e);
+                        } else {
+                            try {
+                                response.close();
+                            } catch (IOException closing) {
+                                failure.compareAndSet(null, closing);
+                            }
+                        }
+                        window.release();
+                    });
+                }
+                throw failure.get() instanceof IOException io ? io : new IOException(failure.get());
+            }));
         }
         assertNoClientThreadsLeft();
     }
