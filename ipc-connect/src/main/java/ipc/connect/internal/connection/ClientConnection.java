@@ -85,6 +85,13 @@ public final class ClientConnection implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final String description;
     private volatile IOException failure;
+    /** The last read of the response ring left a frame for want of room in its stream (under the read lock). */
+    private boolean blocked;
+    /**
+     * The last response frame read was not its response's last: a response streams, and a thread of this process
+     * reads it (under the read lock).
+     */
+    private boolean midStream;
     private Thread reader;
 
     private ClientConnection(String name, ChannelSettings settings, SharedDirectory directory, MappedFile channelFile,
@@ -456,7 +463,11 @@ public final class ClientConnection implements AutoCloseable {
                 if (work > 0) {
                     waiter.reset();
                 } else if (!senderReads) {
-                    waiter.idle(false, untilDeadline(now, LIVENESS_PERIOD_NANOS));
+                    if (blocked) {
+                        waiter.skipSpinning(); // as the server's dispatcher does: the stream's reader needs the core
+                    }
+                    // while a response streams, its reader needs a core more than this thread needs to be hot
+                    waiter.idle(midStream, untilDeadline(now, LIVENESS_PERIOD_NANOS));
                 }
             }
         } catch (RingCorruptedException | ProtocolException e) {
@@ -478,6 +489,7 @@ public final class ClientConnection implements AutoCloseable {
             if (failure != null) {
                 return 0;
             }
+            blocked = false;
             int work = responses.read(frameHandler, READ_LIMIT);
             if (work > 0) {
                 serverDoorbell.signal(); // the server's writer may wait for room
@@ -547,8 +559,10 @@ public final class ClientConnection implements AutoCloseable {
                     return true; // a late response to a request given up: dropped
                 }
                 if (!exchange.onData(buffer, chunkOffset, chunkLength, kind == FrameDescriptor.RESPONSE_END)) {
+                    blocked = true; // its reader rings the doorbell once it has made room
                     return false;
                 }
+                midStream = kind == FrameDescriptor.RESPONSE;
                 count(ConnectionDescriptor.CLIENT_RESPONSE_BYTES_OFFSET, chunkLength);
                 return true;
             }

@@ -3,6 +3,8 @@ package ipc.connect.internal.connection;
 import ipc.connect.IpcTimeoutException;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -16,7 +18,9 @@ import java.util.function.Supplier;
  */
 final class Credit {
     private static final long CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    // guarded by this; a waiting sender waits on it
+    // A lock rather than a monitor, as in InboundStream: virtual threads wait here.
+    private final ReentrantLock lock = new ReentrantLock();
+    private Condition granted; // made by the first sender that waits
     private long available;
     private boolean released;
 
@@ -35,44 +39,61 @@ final class Credit {
         if (wanted == 0) {
             return 0;
         }
-        synchronized (this) {
-            try {
-                long deadline = System.nanoTime() + stallTimeoutNanos;
-                while (available <= 0 && !released && !cancelled.getAsBoolean()) {
-                    long slice = CHECK_NANOS; // wake now and then to see a cancellation
-                    if (stallTimeoutNanos > 0) {
-                        long remaining = deadline - System.nanoTime();
-                        if (remaining <= 0) {
-                            throw new IpcTimeoutException(description.get() + ": the receiver took no data within "
-                                    + TimeUnit.NANOSECONDS.toMillis(stallTimeoutNanos) + " ms");
-                        }
-                        slice = Math.min(slice, remaining);
+        lock.lock();
+        try {
+            long deadline = System.nanoTime() + stallTimeoutNanos;
+            while (available <= 0 && !released && !cancelled.getAsBoolean()) {
+                long slice = CHECK_NANOS; // wake now and then to see a cancellation
+                if (stallTimeoutNanos > 0) {
+                    long remaining = deadline - System.nanoTime();
+                    if (remaining <= 0) {
+                        throw new IpcTimeoutException(description.get() + ": the receiver took no data within "
+                                + TimeUnit.NANOSECONDS.toMillis(stallTimeoutNanos) + " ms");
                     }
-                    TimeUnit.NANOSECONDS.timedWait(this, slice);
+                    slice = Math.min(slice, remaining);
                 }
-                if (released || cancelled.getAsBoolean()) {
-                    return 0;
+                if (granted == null) {
+                    granted = lock.newCondition();
                 }
-                int taken = (int) Math.min(wanted, available);
-                available -= taken;
-                return taken;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException(description.get()
-                        + ": interrupted waiting for the receiver");
+                granted.awaitNanos(slice);
             }
+            if (released || cancelled.getAsBoolean()) {
+                return 0;
+            }
+            int taken = (int) Math.min(wanted, available);
+            available -= taken;
+            return taken;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException(description.get() + ": interrupted waiting for the receiver");
+        } finally {
+            lock.unlock();
         }
     }
 
     /** Poller: the receiver made room for {@code bytes} more. */
-    synchronized void grant(long bytes) {
-        available = Math.min(Long.MAX_VALUE / 2, available + Math.max(0, bytes));
-        notifyAll();
+    void grant(long bytes) {
+        lock.lock();
+        try {
+            available = Math.min(Long.MAX_VALUE / 2, available + Math.max(0, bytes));
+            if (granted != null) {
+                granted.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Wakes a waiting sender for good (cancelled, or the connection closed): it takes no more. */
-    synchronized void release() {
-        released = true;
-        notifyAll();
+    void release() {
+        lock.lock();
+        try {
+            released = true;
+            if (granted != null) {
+                granted.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 }

@@ -8,6 +8,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The receiving end of a streamed body: a bounded circular buffer filled by the poller thread with chunks copied out
@@ -43,8 +45,10 @@ public final class InboundStream extends IpcInputStream {
         void returnCredit(int bytes);
     }
 
-    /** Guards the fields below; readers wait on it for data. */
-    private final Object lock = new Object();
+    // A lock rather than a monitor: a virtual thread blocked on a monitor is resumed through a JDK thread of its
+    // own ("VirtualThread-unblocker"), which cost a tenth of a core while a handler read a stream.
+    private final ReentrantLock lock = new ReentrantLock();
+    private Condition readable; // made by the first consumer that waits: a small body is whole before it is read
     private final int maxBuffered;
     private final long readTimeoutNanos;
     private final Owner owner;
@@ -60,7 +64,6 @@ public final class InboundStream extends IpcInputStream {
     private boolean ended;
     private boolean closed;
     private boolean stalled;
-    private int waiting; // consumers waiting on the lock: no notify without one
     private IOException failure;
 
     /**
@@ -87,7 +90,8 @@ public final class InboundStream extends IpcInputStream {
      *     because the consumer closed the stream or it failed
      */
     public boolean offer(MemorySegment source, long offset, int length) {
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (closed || failure != null || ended) {
                 return true;
             }
@@ -109,6 +113,8 @@ public final class InboundStream extends IpcInputStream {
                 wakeConsumer();
             }
             return true;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -127,19 +133,25 @@ public final class InboundStream extends IpcInputStream {
 
     /** The body is complete. */
     public void end() {
-        synchronized (lock) {
+        lock.lock();
+        try {
             ended = true;
             wakeConsumer();
+        } finally {
+            lock.unlock();
         }
     }
 
     /** The body cannot complete: reads throw {@code cause} once the buffered bytes are consumed. */
     public void fail(IOException cause) {
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (!ended && failure == null) {
                 failure = cause;
                 wakeConsumer();
             }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -186,86 +198,83 @@ public final class InboundStream extends IpcInputStream {
         boolean drained = false;
         int credit = 0;
         int n;
-        synchronized (lock) {
-            try {
-                if (closed) {
-                    throw new IOException(owner.description() + ": stream closed");
-                }
-                if (len == 0) {
-                    return 0;
-                }
-                if (lent > 0) {
-                    unreturned += lent;
-                    lent = 0;
-                    if (stalled && size <= maxBuffered / 2) {
-                        stalled = false;
-                        drained = true;
-                    }
-                }
-                long remaining = readTimeoutNanos;
-                while (size == 0 && !ended && failure == null && !closed) {
-                    if (drained || unreturned >= maxBuffered / 4 && !ended) {
-                        break; // let the producer (or the sender) go on before sleeping
-                    }
-                    if (readTimeoutNanos > 0 && remaining <= 0) {
-                        throw new IpcTimeoutException(owner.description() + ": no data within "
-                                + TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos) + " ms");
-                    }
-                    long start = System.nanoTime();
-                    waiting++;
-                    try {
-                        if (readTimeoutNanos <= 0) {
-                            lock.wait();
-                        } else {
-                            TimeUnit.NANOSECONDS.timedWait(lock, remaining);
-                        }
-                    } finally {
-                        waiting--;
-                    }
-                    remaining -= System.nanoTime() - start;
-                }
-                if (closed) {
-                    throw new IOException(owner.description() + ": stream closed");
-                }
-                if (size == 0 && (ended || failure != null)) {
-                    if (failure != null) {
-                        throw Failures.inCaller(failure);
-                    }
-                    return -1;
-                }
-                n = Math.min(len, size);
-                int first = Math.min(n, buffer.length - readIndex);
-                switch (mode) {
-                    case COPY -> {
-                        System.arraycopy(buffer, readIndex, b, off, first);
-                        System.arraycopy(buffer, 0, b, off + first, n - first);
-                    }
-                    case VIEW -> {
-                        n = first;
-                        viewArray = buffer;
-                        viewStart = readIndex;
-                        lent = n; // freed, and given back as window, on the next consume
-                    }
-                    default -> lastByte = n > 0 ? buffer[readIndex] : lastByte;
-                }
-                readIndex = (readIndex + n) & (buffer.length - 1);
-                size -= n;
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IOException(owner.description() + ": stream closed");
+            }
+            if (len == 0) {
+                return 0;
+            }
+            if (lent > 0) {
+                unreturned += lent;
+                lent = 0;
                 if (stalled && size <= maxBuffered / 2) {
                     stalled = false;
                     drained = true;
                 }
-                if (mode != VIEW) {
-                    unreturned += n;
-                }
-                if (unreturned >= maxBuffered / 4 && !ended) {
-                    credit = unreturned;
-                    unreturned = 0;
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException(owner.description()
-                        + ": interrupted while waiting for data");
             }
+            long remaining = readTimeoutNanos;
+            while (size == 0 && !ended && failure == null && !closed) {
+                if (drained || unreturned >= maxBuffered / 4 && !ended) {
+                    break; // let the producer (or the sender) go on before sleeping
+                }
+                if (readable == null) {
+                    readable = lock.newCondition();
+                }
+                if (readTimeoutNanos <= 0) {
+                    readable.await();
+                } else {
+                    if (remaining <= 0) {
+                        throw new IpcTimeoutException(owner.description() + ": no data within "
+                                + TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos) + " ms");
+                    }
+                    remaining = readable.awaitNanos(remaining);
+                }
+            }
+            if (closed) {
+                throw new IOException(owner.description() + ": stream closed");
+            }
+            if (size == 0 && (ended || failure != null)) {
+                if (failure != null) {
+                    throw Failures.inCaller(failure);
+                }
+                return -1;
+            }
+            n = Math.min(len, size);
+            int first = Math.min(n, buffer.length - readIndex);
+            switch (mode) {
+                case COPY -> {
+                    System.arraycopy(buffer, readIndex, b, off, first);
+                    System.arraycopy(buffer, 0, b, off + first, n - first);
+                }
+                case VIEW -> {
+                    n = first;
+                    viewArray = buffer;
+                    viewStart = readIndex;
+                    lent = n; // freed, and given back as window, on the next consume
+                }
+                default -> lastByte = n > 0 ? buffer[readIndex] : lastByte;
+            }
+            readIndex = (readIndex + n) & (buffer.length - 1);
+            size -= n;
+            if (stalled && size <= maxBuffered / 2) {
+                stalled = false;
+                drained = true;
+            }
+            if (mode != VIEW) {
+                unreturned += n;
+            }
+            if (unreturned >= maxBuffered / 4 && !ended) {
+                credit = unreturned;
+                unreturned = 0;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException(owner.description()
+                    + ": interrupted while waiting for data");
+        } finally {
+            lock.unlock();
         }
         if (drained) {
             owner.onDrained();
@@ -278,11 +287,14 @@ public final class InboundStream extends IpcInputStream {
 
     @Override
     public int available() throws IOException {
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (closed) {
                 throw new IOException(owner.description() + ": stream closed");
             }
             return size;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -291,7 +303,8 @@ public final class InboundStream extends IpcInputStream {
     public void close() {
         boolean early;
         boolean drained;
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (closed) {
                 return;
             }
@@ -303,6 +316,8 @@ public final class InboundStream extends IpcInputStream {
             size = 0;
             lent = 0;
             wakeConsumer();
+        } finally {
+            lock.unlock();
         }
         if (early) {
             owner.onEarlyClose(); // the owner tells the sender to stop (or cancels); later chunks are dropped
@@ -314,15 +329,18 @@ public final class InboundStream extends IpcInputStream {
 
     // holding the lock
     private void wakeConsumer() {
-        if (waiting > 0) {
-            lock.notifyAll();
+        if (readable != null) {
+            readable.signalAll();
         }
     }
 
     /** Whether the whole body arrived. */
     public boolean isEnded() {
-        synchronized (lock) {
+        lock.lock();
+        try {
             return ended;
+        } finally {
+            lock.unlock();
         }
     }
 }

@@ -42,6 +42,8 @@ final class ServerConnection {
     private final RecordHandler frameHandler = this::onFrame;
     private final String description;
     private volatile boolean closed;
+    /** The last poll left a frame in the ring for want of room in its handler's buffer (dispatcher only). */
+    private boolean blocked;
     private volatile String closeReason;
 
     private ServerConnection(ServerChannel channel, int slot, long connectionId, MappedFile file) {
@@ -122,6 +124,7 @@ final class ServerConnection {
             return 0;
         }
         int work;
+        blocked = false;
         try {
             work = requests.read(frameHandler, READ_LIMIT);
         } catch (RingCorruptedException | ProtocolException e) {
@@ -146,6 +149,14 @@ final class ServerConnection {
             return work + 1;
         }
         return work;
+    }
+
+    /**
+     * Dispatcher: whether the last poll stopped at a frame its handler had no room for. The handler rings the doorbell
+     * once it has made room.
+     */
+    boolean isBlocked() {
+        return blocked;
     }
 
     void checkClientAlive() {
@@ -183,6 +194,7 @@ final class ServerConnection {
                     return true; // refused for its size: the rest is dropped
                 }
                 if (!exchange.request().offer(buffer, chunkOffset, chunkLength)) {
+                    blocked = true;
                     return false; // the handler is behind: leave the frame in the ring
                 }
                 count(ConnectionDescriptor.SERVER_REQUEST_BYTES_OFFSET, chunkLength);
