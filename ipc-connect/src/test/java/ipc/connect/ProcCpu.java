@@ -53,15 +53,15 @@ final class ProcCpu {
     }
 
     /** The threads that used CPU between two {@link #ofThreads} readings, with their milliseconds. */
-    static String used(java.util.Map<String, Long> before, java.util.Map<String, Long> after) {
-        StringBuilder used = new StringBuilder();
+    static java.util.Map<String, Long> used(java.util.Map<String, Long> before, java.util.Map<String, Long> after) {
+        java.util.Map<String, Long> used = new java.util.TreeMap<>();
         after.forEach((thread, millis) -> {
             long delta = millis - before.getOrDefault(thread, 0L);
             if (delta > 0) {
-                used.append(used.isEmpty() ? "" : ", ").append(thread).append(": ").append(delta).append(" ms");
+                used.put(thread, delta);
             }
         });
-        return used.toString();
+        return used;
     }
 
     private static long ofStat(Path stat) throws IOException {

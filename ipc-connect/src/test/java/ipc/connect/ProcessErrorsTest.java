@@ -167,16 +167,28 @@ class ProcessErrorsTest {
         try (IpcClient client = new IpcClient(factory, server.channel("bytes"))) {
             assertArrayEquals(utf8("x"), client.sendAndReceive(utf8("x"), TIMEOUT));
             Thread.sleep(2000); // both sides go past their spin phase, and the new server past its start-up work
-            long serverBefore = ProcCpu.ofProcess(server.process().pid());
-            var serverThreadsBefore = ProcCpu.ofThreads(server.process().pid());
+            var serverBefore = ProcCpu.ofThreads(server.process().pid());
             long clientBefore = ProcCpu.ofThreadsNamed("ipc-connect-client-");
             Thread.sleep(3000);
-            long serverUsed = ProcCpu.ofProcess(server.process().pid()) - serverBefore;
-            var serverThreadsAfter = ProcCpu.ofThreads(server.process().pid());
+            var serverUsed = ProcCpu.used(serverBefore, ProcCpu.ofThreads(server.process().pid()));
             long clientUsed = ProcCpu.ofThreadsNamed("ipc-connect-client-") - clientBefore;
-            // a busy-polling thread would use ~3000 ms here; sleeping pollers wake 10 times a second
-            assertTrue(serverUsed < 150, "server process used " + serverUsed + " ms of CPU in 3 s idle: "
-                    + ProcCpu.used(serverThreadsBefore, serverThreadsAfter));
+            // Compiling is start-up work, not polling: the JIT's threads are left out. A busy-polling thread would
+            // use ~3000 ms here; a sleeping dispatcher wakes 10 times a second with a connection, once without (the
+            // fallback: every 13 ms at most, so a test server's 16 channels add up to a few percent of a core).
+            var polling = new java.util.TreeMap<>(serverUsed);
+            polling.keySet().removeIf(thread -> thread.contains("CompilerThre"));
+            long pollingTotal = polling.values().stream().mapToLong(Long::longValue).sum();
+            String breakdown = " (" + serverUsed + ")";
+            System.out.println("idle 3 s: server threads " + pollingTotal + " ms" + breakdown + ", client reader "
+                    + clientUsed + " ms");
+            for (var thread : polling.entrySet()) {
+                assertTrue(thread.getValue() < 60, "server thread " + thread.getKey() + " used " + thread.getValue()
+                        + " ms of CPU in 3 s idle" + breakdown);
+            }
+            if (!"fallback".equals(System.getProperty("ipc.connect.signal"))) {
+                assertTrue(pollingTotal < 60, "server process used " + pollingTotal + " ms of CPU in 3 s idle"
+                        + breakdown);
+            }
             assertTrue(clientUsed < 100, "client reader used " + clientUsed + " ms of CPU in 3 s idle");
             assertArrayEquals(utf8("y"), client.sendAndReceive(utf8("y"), TIMEOUT));
         }

@@ -524,6 +524,15 @@ public final class ClientConnection implements AutoCloseable {
      *
      * @return the frames consumed
      */
+    int pollResponses() {
+        try {
+            return readResponses();
+        } catch (RingCorruptedException | ProtocolException e) {
+            die(new IpcException(description + ": protocol error: " + e.getMessage()), Level.WARNING);
+            return 0;
+        }
+    }
+
     /**
      * A thread of {@code sendAsync}, after sending: reads the responses that have come. If there were some (it
      * pipelines), the reader thread leaves the next ones to it for a while; if none (it may wait for this one
@@ -532,15 +541,6 @@ public final class ClientConnection implements AutoCloseable {
     void pollAfterSend() {
         if (pollResponses() > 0) {
             senderReadAt = System.nanoTime();
-        }
-    }
-
-    int pollResponses() {
-        try {
-            return readResponses();
-        } catch (RingCorruptedException | ProtocolException e) {
-            die(new IpcException(description + ": protocol error: " + e.getMessage()), Level.WARNING);
-            return 0;
         }
     }
 

@@ -234,8 +234,8 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     }
 
     /**
-     * The response, asynchronously: completes on {@code executor} (never on the reader thread) once the response
-     * begins, or with the failure; with an {@link IpcTimeoutException} (and the exchange cancelled) if it has not
+     * The response, asynchronously: completes through {@code executor} once the response begins, or with the
+     * failure; with an {@link IpcTimeoutException} (and the exchange cancelled) if it has not
      * begun within the timeout. The connection's reader watches the deadline: no timer per request.
      */
     public CompletableFuture<InputStream> responseAsync(java.util.concurrent.Executor executor) {
