@@ -113,7 +113,7 @@ final class BenchCommand implements Callable<Integer> {
                 "download");
         System.out.println();
         System.out.println("Small requests: 11 bytes, empty response, timed one by one after a warm-up of as"
-                + " many; latency"
+                + " many (pipelined: five times as many); latency"
                 + " p50 / p99 / p99.9 / max. After idle: p50 / p99 / max. The UDS server answers on its connection"
                 + " thread. Streams: a 1 MiB block"
                 + " copied out of the sender's source (`IpcDataStream`; for UDS into a direct buffer), read into the"
