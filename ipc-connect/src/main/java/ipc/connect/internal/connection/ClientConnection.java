@@ -58,7 +58,8 @@ public final class ClientConnection implements AutoCloseable {
     private final MappedFile channelFile;
     private final MemorySegment channelHeader;
     private final Signal serverDoorbell;
-    private final ProcessIdentity server;
+    /** The server process, asked every liveness period whether it still runs. */
+    private final ProcessIdentity.Watch server;
     private final long connectionId;
     private final MappedFile file;
     private final MemorySegment segment;
@@ -102,7 +103,7 @@ public final class ClientConnection implements AutoCloseable {
         this.channelFile = channelFile;
         this.channelHeader = channelFile.segment();
         this.serverDoorbell = new Signal(channelHeader, ChannelDescriptor.DOORBELL_OFFSET);
-        this.server = server;
+        this.server = server.watch();
         this.connectionId = connectionId;
         this.file = file;
         this.segment = file.segment();

@@ -27,16 +27,57 @@ public record ProcessIdentity(long pid, long startMillis) {
             return true;
         }
         Optional<ProcessHandle> handle = ProcessHandle.of(pid);
-        if (handle.isEmpty() || !handle.get().isAlive()) {
-            return false;
-        }
-        if (startMillis == 0) {
-            return true;
-        }
-        // Start times come from /proc with tick granularity; the same process always yields the same value, a
-        // process that reused the pid a different one.
-        return handle.get().info().startInstant()
+        return handle.isPresent() && handle.get().isAlive() && startedAsNamed(handle.get());
+    }
+
+    /**
+     * Whether {@code handle}'s process started when this one did. Start times come from /proc with tick
+     * granularity; the same process always yields the same value, a process that reused the pid a different one.
+     */
+    private boolean startedAsNamed(ProcessHandle handle) {
+        return startMillis == 0 || handle.info().startInstant()
                 .map(start -> Math.abs(start.toEpochMilli() - startMillis) < 20)
                 .orElse(true);
+    }
+
+    /** A watch on this process, for a thread that asks again and again whether it still runs. */
+    public Watch watch() {
+        return new Watch(this);
+    }
+
+    /**
+     * Asks whether a process still runs: in full (pid, then start time through {@code info()}, several reads of
+     * /proc) until it has been found once, then through its handle, whose {@code isAlive} reads its start time once
+     * and compares it with the one it was made with. A poller asks ten times a second, each time after a sleep, when
+     * every system call is slow: an idle client reader or dispatcher used 0.4-0.5% of a core with the full check,
+     * 0.3% with this (measured through schedstat, 10 s idle).
+     */
+    public static final class Watch {
+        private final ProcessIdentity identity;
+        private volatile ProcessHandle found;
+
+        private Watch(ProcessIdentity identity) {
+            this.identity = identity;
+        }
+
+        public ProcessIdentity identity() {
+            return identity;
+        }
+
+        public boolean isAlive() {
+            ProcessHandle handle = found;
+            if (handle != null) {
+                return handle.isAlive();
+            }
+            if (identity.pid == CURRENT.pid) {
+                return true;
+            }
+            Optional<ProcessHandle> named = ProcessHandle.of(identity.pid);
+            if (named.isEmpty() || !identity.startedAsNamed(named.get())) {
+                return false;
+            }
+            found = named.get();
+            return named.get().isAlive();
+        }
     }
 }

@@ -36,7 +36,8 @@ final class ServerConnection {
     private final OneToOneRing requests;
     private final FrameWriter responses;
     private final Signal clientDoorbell;
-    private final ProcessIdentity client;
+    /** The client process, asked every liveness period whether it still runs. */
+    private final ProcessIdentity.Watch client;
     private final ExchangeTable<ServerExchange> exchanges = new ExchangeTable<>();
     /** {@link #onFrame} as the ring's handler, made once: the dispatcher polls many times a microsecond. */
     private final RecordHandler frameHandler = this::onFrame;
@@ -59,8 +60,8 @@ final class ServerConnection {
                 new OneToOneRing(segment, ConnectionDescriptor.responseRingOffset(capacity), capacity), clientDoorbell,
                 ConnectionDescriptor.SERVER_RESPONSE_BYTES_OFFSET);
         this.client = new ProcessIdentity(getLongPlain(segment, ConnectionDescriptor.CLIENT_PID_OFFSET),
-                getLongPlain(segment, ConnectionDescriptor.CLIENT_START_TIME_OFFSET));
-        this.description = "channel '" + channel.name() + "', client pid " + client.pid();
+                getLongPlain(segment, ConnectionDescriptor.CLIENT_START_TIME_OFFSET)).watch();
+        this.description = "channel '" + channel.name() + "', client pid " + client.identity().pid();
     }
 
     /** Maps and checks the connection file of a pending slot and accepts it. */
