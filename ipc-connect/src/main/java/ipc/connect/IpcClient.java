@@ -93,10 +93,11 @@ public final class IpcClient implements AutoCloseable {
      * {@link #sendAsync(IpcData, Duration)}, completing the future on {@code completions} instead of a new virtual
      * thread. {@code Runnable::run} completes it on the thread that delivers the response (the client's reader, a
      * caller of {@code send} or {@code sendAsync}, which read the responses that have come, or on a timeout the
-     * reader): the fastest way, for dependent
-     * actions that are short and never block, since the responses that follow wait for them. Such an action may
-     * read what has arrived: a response of up to one frame (an eighth of the ring capacity) has arrived whole, a
-     * longer one only in part, and waiting there for the rest would wait forever.
+     * reader): the fastest way, for dependent actions that are short and never block, since the responses that
+     * follow wait for them. Such an action may read what has arrived: a response of up to one frame (an eighth of the
+     * ring capacity) has arrived whole, a longer one only in part, and waiting there for the rest would wait forever.
+     * It may call {@code sendAsync} again, but not {@code send}: that would wait, until its timeout, for a response
+     * that only its own thread can read.
      */
     public CompletableFuture<InputStream> sendAsync(IpcData data, Duration timeout, Executor completions)
             throws IOException {

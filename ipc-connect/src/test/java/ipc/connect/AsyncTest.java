@@ -144,6 +144,33 @@ class AsyncTest {
         }
     }
 
+    /** A direct completion that sends again runs inside a read of the responses: the nested send must not read. */
+    @Test
+    void directCompletionsMaySendAgain() throws Exception {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("bytes"))) {
+            CompletableFuture<String> last = new CompletableFuture<>();
+            chain(client, 0, 500, last);
+            assertEquals("link 499", last.get(60, TimeUnit.SECONDS));
+        }
+    }
+
+    private static void chain(IpcClient client, int link, int links, CompletableFuture<String> last) {
+        try {
+            client.sendAsync(IpcData.of(utf8("link " + link)), TIMEOUT, Runnable::run).whenComplete((response, e) -> {
+                if (e != null) {
+                    last.completeExceptionally(e);
+                } else if (link + 1 == links) {
+                    last.complete(text(response));
+                } else {
+                    text(response);
+                    chain(client, link + 1, links, last);
+                }
+            });
+        } catch (IOException e) {
+            last.completeExceptionally(e);
+        }
+    }
+
     @Test
     void aFailureArrivesThroughTheFuture() throws Exception {
         try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("fail"))) {

@@ -75,6 +75,7 @@ public final class SignalWaiter {
     public void skipSpinning() {
         idleCount = Math.max(idleCount, spins + yields);
     }
+
     /** The last pass found nothing: spin, yield or sleep. */
     public void idle() {
         idle(false);
