@@ -120,9 +120,17 @@ class AsyncTest {
         java.util.concurrent.ExecutorService mine = java.util.concurrent.Executors.newSingleThreadExecutor(
                 task -> new Thread(task, "test-completions"));
         try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("bytes"))) {
-            CompletableFuture<String> thread = client.sendAsync(IpcData.of(utf8("where")), TIMEOUT, mine)
-                    .thenApply(response -> text(response) + " on " + Thread.currentThread().getName());
-            assertEquals("where on test-completions", thread.get(30, TimeUnit.SECONDS));
+            // the future completes in a task run by the executor (a dependent added after that runs on the thread
+            // that adds it, as with any CompletableFuture: the thread that completed it is seen in the task)
+            List<String> completedOn = java.util.Collections.synchronizedList(new ArrayList<>());
+            CompletableFuture<InputStream> response = client.sendAsync(IpcData.of(utf8("where")), TIMEOUT,
+                    task -> mine.execute(() -> {
+                        task.run();
+                        completedOn.add(Thread.currentThread().getName());
+                    }));
+            assertEquals("where", text(response.get(30, TimeUnit.SECONDS)));
+            mine.submit(() -> { }).get(30, TimeUnit.SECONDS); // the completing task has finished
+            assertEquals(List.of("test-completions"), completedOn);
             // directly on the thread that delivers each response: all answered, each with its own body
             List<CompletableFuture<String>> answers = new ArrayList<>();
             for (int i = 0; i < 2_000; i++) {
@@ -168,6 +176,26 @@ class AsyncTest {
             });
         } catch (IOException e) {
             last.completeExceptionally(e);
+        }
+    }
+
+    /**
+     * An executor that refuses the completion (shut down) does not leave the future incomplete for ever: it completes
+     * on a virtual thread instead, and so does a timeout.
+     */
+    @Test
+    void aFutureWhoseExecutorRefusesStillCompletes() throws Exception {
+        java.util.concurrent.ExecutorService shutDown = java.util.concurrent.Executors.newSingleThreadExecutor();
+        shutDown.shutdown();
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("bytes"));
+             IpcClient slow = new IpcClient(FACTORY, SERVER.channel("slow"))) {
+            CompletableFuture<InputStream> answered = client.sendAsync(IpcData.of(utf8("x")), TIMEOUT, shutDown);
+            assertEquals("x", text(answered.get(30, TimeUnit.SECONDS)));
+            CompletableFuture<InputStream> late = slow.sendAsync(IpcData.of(utf8("2000")), Duration.ofMillis(200),
+                    shutDown);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> late.get(30, TimeUnit.SECONDS));
+            assertInstanceOf(IpcTimeoutException.class, e.getCause());
+            assertArrayEquals(utf8("y"), client.sendAndReceive(utf8("y"), TIMEOUT), "still usable");
         }
     }
 

@@ -240,6 +240,8 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
      */
     public CompletableFuture<InputStream> responseAsync(java.util.concurrent.Executor executor) {
         CompletableFuture<InputStream> result = new CompletableFuture<>();
+        // an executor that refuses (shut down) would leave the future incomplete for ever: a virtual thread instead
+        executor = orVirtualThread(executor);
         asyncExecutor = executor;
         asyncResult = result;
         begun.whenCompleteAsync((stream, failure) -> {
@@ -257,24 +259,36 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     }
 
     /**
-     * Reader, once some async deadline has come ({@code now}): times this exchange out if it is async, its response
-     * has not begun, and its deadline has come; otherwise, if still waiting, has the reader watch its deadline.
+     * Reader, once some async deadline has come ({@code now}): times this exchange out if it is async, its future is
+     * not complete, and its deadline has come; otherwise, if still waiting, has the reader watch its deadline.
      */
     void checkDeadline(long now) {
         CompletableFuture<InputStream> result = asyncResult;
-        if (result == null || result.isDone() || begun.isDone()) {
-            return; // a caller of send waits with its own deadline; a begun response is not timed out
+        if (result == null || result.isDone()) {
+            return; // a caller of send waits with its own deadline
         }
         if (now - deadline < 0) {
             connection.watchDeadline(deadline);
             return;
         }
-        asyncExecutor.execute(() -> {
-            // only if the timeout wins the race with the response
+        // Only if the timeout wins the race with the response: a response that has begun but whose completion the
+        // executor has not run yet (or refused to run) loses, and is closed when it completes.
+        Runnable timeOut = () -> {
             if (result.completeExceptionally(timeoutException())) {
                 giveUpAfterTimeout();
             }
-        });
+        };
+        asyncExecutor.execute(timeOut);
+    }
+
+    private java.util.concurrent.Executor orVirtualThread(java.util.concurrent.Executor executor) {
+        return task -> {
+            try {
+                executor.execute(task);
+            } catch (java.util.concurrent.RejectedExecutionException refused) {
+                Thread.ofVirtual().name("ipc-connect-completion-" + requestId).start(task);
+            }
+        };
     }
 
     private IpcTimeoutException timeoutException() {
