@@ -272,7 +272,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
             return;
         }
         // Only if the timeout wins the race with the response: a response that has begun but whose completion the
-        // executor has not run yet (or refused to run) loses, and is closed when it completes.
+        // executor has not run yet is closed when that completion runs.
         Runnable timeOut = () -> {
             if (result.completeExceptionally(timeoutException())) {
                 giveUpAfterTimeout();
