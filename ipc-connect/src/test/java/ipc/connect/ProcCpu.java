@@ -5,45 +5,40 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 
-/** CPU time used (utime + stime from /proc), in milliseconds. */
+/**
+ * CPU time used by threads, in milliseconds, from {@code /proc/<pid>/task/<tid>/schedstat}: the time each thread has
+ * run, in nanoseconds. (The utime and stime of {@code stat} are sampled at clock ticks, so a thread that wakes
+ * briefly ten times a second can be charged 10 ms for one wake, or nothing for many.)
+ */
 final class ProcCpu {
-    private static final long TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
     private ProcCpu() {
-    }
-
-    /** CPU time of a whole process. */
-    static long ofProcess(long pid) throws IOException {
-        return ofStat(Path.of("/proc/" + pid + "/stat"));
     }
 
     /** CPU time of this process's threads whose (kernel, 15-character) name starts with {@code prefix}. */
     static long ofThreadsNamed(String prefix) throws IOException {
         String kernelPrefix = prefix.length() > 15 ? prefix.substring(0, 15) : prefix;
         long total = 0;
-        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
-            for (Path task : tasks) {
-                try {
-                    if (Files.readString(task.resolve("comm")).strip().startsWith(kernelPrefix)) {
-                        total += ofStat(task.resolve("stat"));
-                    }
-                } catch (NoSuchFileException ended) {
-                    // the thread ended meanwhile
-                }
+        for (Map.Entry<String, Long> thread : ofThreads(ProcessHandle.current().pid()).entrySet()) {
+            String name = thread.getKey().substring(thread.getKey().indexOf(' ') + 1);
+            if (name.startsWith(kernelPrefix)) {
+                total += thread.getValue();
             }
         }
         return total;
     }
 
     /** CPU time of each thread of a process, by "tid name". */
-    static java.util.Map<String, Long> ofThreads(long pid) throws IOException {
-        java.util.Map<String, Long> threads = new java.util.TreeMap<>();
+    static Map<String, Long> ofThreads(long pid) throws IOException {
+        Map<String, Long> threads = new TreeMap<>();
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
             for (Path task : tasks) {
                 try {
+                    long nanos = Long.parseLong(Files.readString(task.resolve("schedstat")).split(" ")[0]);
                     threads.put(task.getFileName() + " " + Files.readString(task.resolve("comm")).strip(),
-                            ofStat(task.resolve("stat")));
+                            nanos / 1_000_000);
                 } catch (NoSuchFileException ended) {
                     // the thread ended meanwhile
                 }
@@ -53,8 +48,8 @@ final class ProcCpu {
     }
 
     /** The threads that used CPU between two {@link #ofThreads} readings, with their milliseconds. */
-    static java.util.Map<String, Long> used(java.util.Map<String, Long> before, java.util.Map<String, Long> after) {
-        java.util.Map<String, Long> used = new java.util.TreeMap<>();
+    static Map<String, Long> used(Map<String, Long> before, Map<String, Long> after) {
+        Map<String, Long> used = new TreeMap<>();
         after.forEach((thread, millis) -> {
             long delta = millis - before.getOrDefault(thread, 0L);
             if (delta > 0) {
@@ -62,12 +57,5 @@ final class ProcCpu {
             }
         });
         return used;
-    }
-
-    private static long ofStat(Path stat) throws IOException {
-        String text = Files.readString(stat);
-        String[] fields = text.substring(text.lastIndexOf(')') + 2).split(" ");
-        long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // fields 14 and 15 of stat
-        return ticks * 1000 / TICKS_PER_SECOND;
     }
 }

@@ -189,7 +189,7 @@ class ProcessErrorsTest {
                 assertTrue(pollingTotal < 60, "server process used " + pollingTotal + " ms of CPU in 3 s idle"
                         + breakdown);
             }
-            assertTrue(clientUsed < 100, "client reader used " + clientUsed + " ms of CPU in 3 s idle");
+            assertTrue(clientUsed < 60, "client reader used " + clientUsed + " ms of CPU in 3 s idle");
             assertArrayEquals(utf8("y"), client.sendAndReceive(utf8("y"), TIMEOUT));
         }
     }
