@@ -276,7 +276,12 @@ final class ServerConnection {
         }
         channel.freeSlot(slot);
         SharedDirectory.deleteQuietly(channel.directory().connectionFile(channel.name(), connectionId));
-        file.close();
+        try {
+            file.close();
+        } catch (IllegalStateException stillInUse) {
+            // never the dispatcher's end: the mapping stays until this process exits
+            ServerChannel.LOG.log(Level.WARNING, () -> description + ": " + stillInUse.getMessage());
+        }
     }
 
 }

@@ -11,19 +11,24 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.util.EnumSet;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A file mapped read-write into a shared {@link Arena}: the segment may be used by any thread of this process and
  * is shared with every process that maps the same file.
  *
- * <p>{@link #close()} unmaps the file (idempotent). A thread still accessing the segment then gets an
- * {@link IllegalStateException} from the Foreign Memory API, never a crash. Closing does not delete the file.
+ * <p>{@link #close()} unmaps the file (idempotent), once no thread is in a system call on it. A thread still
+ * accessing the segment then gets an {@link IllegalStateException} from the Foreign Memory API, never a crash.
+ * Closing does not delete the file.
  */
 public final class MappedFile implements AutoCloseable {
     private final Path path;
     private final Arena arena;
     private final MemorySegment segment;
+    /** How long {@link #close()} waits for a system call on the mapping to return. */
+    static final long CLOSE_PATIENCE_MILLIS = 2_000;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private MappedFile(Path path, Arena arena, MemorySegment segment) {
@@ -94,10 +99,29 @@ public final class MappedFile implements AutoCloseable {
         return segment.byteSize();
     }
 
+    /**
+     * Unmaps the file. A thread may be in a system call on a word of the mapping (a futex wake, which returns at once,
+     * or a wait, which returns by its timeout): the arena refuses to close while one is, so this waits for it.
+     *
+     * @throws IllegalStateException if the mapping is still in such a call after {@value #CLOSE_PATIENCE_MILLIS} ms
+     */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
-            arena.close();
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_PATIENCE_MILLIS);
+        while (true) {
+            try {
+                arena.close();
+                return;
+            } catch (IllegalStateException inUse) {
+                if (System.nanoTime() - deadline >= 0) {
+                    throw new IllegalStateException("cannot unmap " + path + ": still in use after "
+                            + CLOSE_PATIENCE_MILLIS + " ms (" + inUse.getMessage() + ")", inUse);
+                }
+                LockSupport.parkNanos(20_000);
+            }
         }
     }
 }
