@@ -28,6 +28,16 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
      * (first round trip after 2 s idle: 420-1,100 µs with 50 µs here, 250-430 µs with 200 µs).
      */
     private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+    private static final java.lang.invoke.VarHandle DELIVERED;
+
+    static {
+        try {
+            DELIVERED = java.lang.invoke.MethodHandles.lookup().findVarHandle(ClientExchange.class, "delivered",
+                    boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final ClientConnection connection;
     private final long requestId;
@@ -43,6 +53,8 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     /** For {@code sendAsync}: the caller's future, and where it completes ({@code null} for {@code send}). */
     private volatile CompletableFuture<InputStream> asyncResult;
     private java.util.concurrent.Executor asyncExecutor; // written before asyncResult, read after it
+    /** Whether the future's completion has been handed to its executor. */
+    private volatile boolean delivered;
     private final Supplier<String> description;
     private volatile boolean cancelled;
     /** The server asked for no more of the request body (its handler closed the request). */
@@ -244,15 +256,9 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         executor = orVirtualThread(executor);
         asyncExecutor = executor;
         asyncResult = result;
-        begun.whenCompleteAsync((stream, failure) -> {
-            if (failure == null) {
-                if (!result.complete(stream)) {
-                    ((InboundStream) stream).close(); // timed out meanwhile: nobody will read it
-                }
-            } else {
-                result.completeExceptionally(Failures.inCaller(failure));
-            }
-        }, executor);
+        if (begun.isDone()) {
+            deliverAsync(); // the response began before this call: the reader found no future to complete
+        }
         connection.watchDeadline(deadline);
         connection.pollAfterSend(); // responses that have come meanwhile, without a hand-off to the reader
         return result;
@@ -279,6 +285,29 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
             }
         };
         asyncExecutor.execute(timeOut);
+    }
+
+    /**
+     * Completes the caller's future from {@code begun} through its executor, once: called by whichever comes second,
+     * the response beginning or {@code responseAsync} (each publishes its part, then looks for the other's).
+     */
+    private void deliverAsync() {
+        if (!DELIVERED.compareAndSet(this, false, true)) {
+            return;
+        }
+        CompletableFuture<InputStream> result = asyncResult;
+        asyncExecutor.execute(() -> {
+            IpcInputStream stream;
+            try {
+                stream = begun.join();
+            } catch (java.util.concurrent.CompletionException failed) {
+                result.completeExceptionally(Failures.inCaller(failed.getCause()));
+                return;
+            }
+            if (!result.complete(stream)) {
+                ((InboundStream) stream).close(); // timed out meanwhile: nobody will read it
+            }
+        });
     }
 
     private java.util.concurrent.Executor orVirtualThread(java.util.concurrent.Executor executor) {
@@ -358,6 +387,9 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
             forgetIfDone();
         }
         begun.complete(response);
+        if (asyncResult != null && !delivered) {
+            deliverAsync();
+        }
         return true;
     }
 
@@ -372,7 +404,11 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     /** The response failed (remote error, connection lost, body source failed): stop sending the body too. */
     void onFailure(IOException cause) {
         connection.count(ConnectionDescriptor.CLIENT_FAILURES_OFFSET, 1);
-        if (!begun.completeExceptionally(cause)) {
+        if (begun.completeExceptionally(cause)) {
+            if (asyncResult != null && !delivered) {
+                deliverAsync();
+            }
+        } else {
             response.fail(cause);
         }
         responseDone = true;
