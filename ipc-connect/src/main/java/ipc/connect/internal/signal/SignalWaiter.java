@@ -4,12 +4,13 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The idle strategy of one polling thread, in the duty-cycle idiom of Agrona's {@code IdleStrategy}: after a pass
- * that did work call {@link #reset()}; after a pass that found nothing call {@link #idle()}, then poll again.
+ * that did work call {@link #reset()}; after a pass that found nothing call {@link #idle(boolean, long)}, then poll
+ * again.
  *
  * <p>Idling goes through three phases: spin with {@link Thread#onSpinWait()} (yielding now and then), then
- * {@link Thread#yield()}, then
- * sleep on the {@link Signal}. Before the first sleep it announces itself and returns once so that the caller polls
- * again (the announce/re-check/sleep protocol of {@link Signal}); only the next {@code idle()} sleeps.
+ * {@link Thread#yield()}, then sleep on the {@link Signal}. Before the first sleep it announces itself and returns
+ * once so that the caller polls again (the announce/re-check/sleep protocol of {@link Signal}); only the next
+ * {@code idle} sleeps.
  *
  * <p>Not thread-safe: one instance per polling thread.
  */
@@ -76,24 +77,13 @@ public final class SignalWaiter {
         idleCount = Math.max(idleCount, spins + yields);
     }
 
-    /** The last pass found nothing: spin, yield or sleep. */
-    public void idle() {
-        idle(false);
-    }
-
     /**
      * The last pass found nothing: spin, yield or sleep.
      *
      * @param othersWorking whether the work this thread waits for is being done by other threads of this process
-     *     (handlers): see {@link #shouldYield}
-     */
-    public void idle(boolean othersWorking) {
-        idle(othersWorking, sleepNanos);
-    }
-
-    /**
-     * The last pass found nothing: spin, yield or sleep, sleeping at most {@code maxSleepNanos} (at most the
-     * longest sleep given at construction), for a caller with a deadline of its own.
+     *     (handlers, a consumer): see {@link #shouldYield}; it then spins less
+     * @param maxSleepNanos the longest sleep for this call (a caller's own deadline), at most the one given at
+     *     construction
      */
     public void idle(boolean othersWorking, long maxSleepNanos) {
         int spinLimit = othersWorking ? Math.min(spins, SPINS_WHILE_OTHERS_WORK) : spins;
