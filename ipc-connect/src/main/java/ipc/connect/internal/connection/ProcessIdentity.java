@@ -23,11 +23,7 @@ public record ProcessIdentity(long pid, long startMillis) {
 
     /** Whether this process still runs (the same one: pid and start time). */
     public boolean isAlive() {
-        if (pid == CURRENT.pid) {
-            return true;
-        }
-        Optional<ProcessHandle> handle = ProcessHandle.of(pid);
-        return handle.isPresent() && handle.get().isAlive() && startedAsNamed(handle.get());
+        return watch().isAlive();
     }
 
     /**
