@@ -9,8 +9,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -28,12 +33,11 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
      * (first round trip after 2 s idle: 420-1,100 µs with 50 µs here, 250-430 µs with 200 µs).
      */
     private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
-    private static final java.lang.invoke.VarHandle DELIVERED;
+    private static final VarHandle DELIVERED;
 
     static {
         try {
-            DELIVERED = java.lang.invoke.MethodHandles.lookup().findVarHandle(ClientExchange.class, "delivered",
-                    boolean.class);
+            DELIVERED = MethodHandles.lookup().findVarHandle(ClientExchange.class, "delivered", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -52,7 +56,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     private final CompletableFuture<IpcInputStream> begun = new CompletableFuture<>();
     /** For {@code sendAsync}: the caller's future, and where it completes ({@code null} for {@code send}). */
     private volatile CompletableFuture<InputStream> asyncResult;
-    private java.util.concurrent.Executor asyncExecutor; // written before asyncResult, read after it
+    private Executor asyncExecutor; // written before asyncResult, read after it
     /** Whether the future's completion has been handed to its executor. */
     private volatile boolean delivered;
     private final Supplier<String> description;
@@ -250,10 +254,8 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
      * failure; with an {@link IpcTimeoutException} (and the exchange cancelled) if it has not
      * begun within the timeout. The connection's reader watches the deadline: no timer per request.
      */
-    public CompletableFuture<InputStream> responseAsync(java.util.concurrent.Executor executor) {
+    public CompletableFuture<InputStream> responseAsync(Executor executor) {
         CompletableFuture<InputStream> result = new CompletableFuture<>();
-        // an executor that refuses (shut down) would leave the future incomplete for ever: a virtual thread instead
-        executor = orVirtualThread(executor);
         asyncExecutor = executor;
         asyncResult = result;
         if (begun.isDone()) {
@@ -279,12 +281,11 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         }
         // Only if the timeout wins the race with the response: a response that has begun but whose completion the
         // executor has not run yet is closed when that completion runs.
-        Runnable timeOut = () -> {
+        executeAsync(() -> {
             if (result.completeExceptionally(timeoutException())) {
                 giveUpAfterTimeout();
             }
-        };
-        asyncExecutor.execute(timeOut);
+        });
     }
 
     /**
@@ -296,11 +297,11 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
             return;
         }
         CompletableFuture<InputStream> result = asyncResult;
-        asyncExecutor.execute(() -> {
+        executeAsync(() -> {
             IpcInputStream stream;
             try {
                 stream = begun.join();
-            } catch (java.util.concurrent.CompletionException failed) {
+            } catch (CompletionException failed) {
                 result.completeExceptionally(Failures.inCaller(failed.getCause()));
                 return;
             }
@@ -310,14 +311,16 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         });
     }
 
-    private java.util.concurrent.Executor orVirtualThread(java.util.concurrent.Executor executor) {
-        return task -> {
-            try {
-                executor.execute(task);
-            } catch (java.util.concurrent.RejectedExecutionException refused) {
-                Thread.ofVirtual().name("ipc-connect-completion-" + requestId).start(task);
-            }
-        };
+    /**
+     * Runs {@code task} on the caller's executor; on a virtual thread if it refuses (shut down), which would
+     * otherwise leave the future incomplete for ever.
+     */
+    private void executeAsync(Runnable task) {
+        try {
+            asyncExecutor.execute(task);
+        } catch (RejectedExecutionException refused) {
+            Thread.ofVirtual().name("ipc-connect-completion-" + requestId).start(task);
+        }
     }
 
     private IpcTimeoutException timeoutException() {
