@@ -73,6 +73,28 @@ class AsyncTest {
     }
 
     @Test
+    void answersInFlightArriveWhileCallersPollAfterIdleSpells() throws Exception {
+        // After an idle spell the client's reader sleeps in the kernel, and a caller of send polls in its stead: the
+        // server then writes without waking the reader. Answers to the requests in flight must arrive all the same,
+        // read by the polling caller, or by the reader once the caller hands over.
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("slow"))) {
+            List<CompletableFuture<String>> inFlight = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                inFlight.add(client.sendAsync(IpcData.of(utf8(String.valueOf(25 * i))), TIMEOUT)
+                        .thenApply(AsyncTest::text));
+            }
+            for (int i = 0; i < 40; i++) {
+                Thread.sleep(20); // long enough for the reader to sleep in the kernel
+                assertEquals("late 0", text(client.send(IpcData.of(utf8("0")), TIMEOUT)));
+            }
+            for (int i = 0; i < inFlight.size(); i++) {
+                // well before the 30 s timeout, at which the reader would find a frame it was not woken for
+                assertEquals("late " + 25 * i, inFlight.get(i).get(5, TimeUnit.SECONDS));
+            }
+        }
+    }
+
+    @Test
     void streamsInFlightTogether() throws Exception {
         try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("echo"))) {
             List<CompletableFuture<InputStream>> responses = new ArrayList<>();

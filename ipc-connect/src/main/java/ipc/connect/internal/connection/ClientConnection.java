@@ -387,7 +387,7 @@ public final class ClientConnection implements AutoCloseable {
     void watchDeadline(long deadlineNanos) {
         long relative = Math.max(0, deadlineNanos - epoch);
         if (relative < asyncDeadline.getAndAccumulate(relative, Math::min)) {
-            doorbell.signal(); // the reader may sleep toward a later deadline: it looks again
+            doorbell.wakeSleepers(); // the reader may sleep toward a later deadline: it looks again
             Thread parked = readerParked;
             if (parked != null) {
                 LockSupport.unpark(parked);
@@ -416,7 +416,7 @@ public final class ClientConnection implements AutoCloseable {
 
     /** Wakes the reader if it sleeps: a stalled response stream has room again. */
     void wakeReader() {
-        doorbell.signal();
+        doorbell.wakeSleepers();
     }
 
     // ------------------------------------------------------------------------------------------------ reader thread
@@ -501,21 +501,39 @@ public final class ClientConnection implements AutoCloseable {
         }
     }
 
-    /** A caller starts polling the response ring for its own response. */
-    void startPolling() {
+    /**
+     * A caller starts polling the response ring for its own response. If the reader sleeps in the kernel (after an
+     * idle spell), the caller also tells the server so through the doorbell: the server then writes the response
+     * without waking the reader, a system call on its side and a thread woken on ours, both for nothing. While the
+     * reader spins or parks (a busy connection), the doorbell's cache line is left alone.
+     *
+     * @return whether the caller polls on the doorbell, which it passes to {@link #stopPolling}
+     */
+    boolean startPolling() {
         pollingCallers.incrementAndGet();
+        if (doorbell.hasSleepers()) {
+            doorbell.startPolling();
+            return true;
+        }
+        return false;
     }
 
     /**
      * A caller stops polling. The reader thread takes over at once if {@code needReader} (the caller will park, or
-     * its response is still streaming) or other exchanges are pending; otherwise it resumes within its park period.
+     * its response is still streaming) or other exchanges are pending; otherwise it resumes within its period.
+     *
+     * @param onDoorbell what {@link #startPolling()} returned
      */
-    void stopPolling(boolean needReader) {
+    void stopPolling(boolean needReader, boolean onDoorbell) {
+        if (onDoorbell) {
+            doorbell.stopPolling();
+        }
         if (pollingCallers.decrementAndGet() == 0 && (needReader || !exchanges.isEmpty())) {
             Thread parked = readerParked;
             if (parked != null) {
                 LockSupport.unpark(parked);
             }
+            doorbell.wakeSleepers(); // frames may have come without a wake while callers polled on the doorbell
         }
     }
 
@@ -526,6 +544,7 @@ public final class ClientConnection implements AutoCloseable {
      * @return the frames consumed
      */
     int pollResponses() {
+        requests.wakeIfRoom(); // the server skips the wake for room while a caller polls on the doorbell
         try {
             return readResponses();
         } catch (RingCorruptedException | ProtocolException e) {

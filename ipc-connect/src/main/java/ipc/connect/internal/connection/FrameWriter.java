@@ -34,6 +34,7 @@ public final class FrameWriter {
     private final int maxChunk;
     private final long bodyBytesCounter;
     private volatile Thread roomWaiter;
+    private volatile long peerWokenAt;
     private volatile long headAtWait;
     private volatile Supplier<? extends IOException> closedBy;
     private volatile String corruption;
@@ -48,6 +49,7 @@ public final class FrameWriter {
         this.peer = peer;
         this.bodyBytesCounter = bodyBytesCounter;
         this.maxChunk = ring.maxPayloadLength() - FrameDescriptor.HEADER_LENGTH;
+        this.peerWokenAt = System.nanoTime() - (1L << 62);
     }
 
     public int maxChunk() {
@@ -88,7 +90,7 @@ public final class FrameWriter {
         } finally {
             lock.unlock();
         }
-        peer.signal();
+        signalPeer();
     }
 
     /**
@@ -118,8 +120,23 @@ public final class FrameWriter {
         } finally {
             lock.unlock();
         }
-        peer.signal();
+        signalPeer();
         return true;
+    }
+
+    private void signalPeer() {
+        if (peer.signal()) {
+            peerWokenAt = System.nanoTime();
+        }
+    }
+
+    /**
+     * When a write last woke the consumer's poller from a sleep ({@link System#nanoTime()}; at first, a time long
+     * past): a reply to what
+     * was written since then takes a while, and on few cores the woken thread may be placed on the writer's own.
+     */
+    public long peerWokenAt() {
+        return peerWokenAt;
     }
 
     /**

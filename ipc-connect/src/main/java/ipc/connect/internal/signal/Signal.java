@@ -15,6 +15,12 @@ import java.lang.invoke.VarHandle;
  * add, also a full fence), re-checks its condition, and only then {@linkplain #await sleeps} on the sequence value it
  * read before announcing. Either the sleeper sees the data, or the writer sees the sleeper and bumps the sequence,
  * so the sleep returns at once or is woken: no lost wake-up.
+ *
+ * <p>A thread of the sleepers' process may {@linkplain #startPolling() poll} in their stead for a while (a caller
+ * waiting for its own response): writers then skip the wake, which would cost them a system call and put a thread
+ * on a core for nothing. The same Dekker pair holds between the writer's data and the poller count: whoever
+ * {@linkplain #stopPolling() stops} hands what it leaves unread to the sleepers by {@linkplain #wakeSleepers()
+ * waking} them.
  */
 public final class Signal {
     /** The kernel's wait of this platform, or {@code null}: the portable fallback. */
@@ -45,17 +51,72 @@ public final class Signal {
     }
 
     /**
-     * Wakes the announced sleepers, if any; costs a fence and a load when there are none. Writer side. On a mapping
-     * already closed (the connection ended under a late writer) there is nobody left to wake: nothing happens.
+     * Wakes the announced sleepers, if any and if no thread polls in their stead; costs a fence and two loads when
+     * there is nothing to do. Writer side. On a mapping already closed (the connection ended under a late writer)
+     * there is nobody left to wake: nothing happens.
+     *
+     * @return whether sleepers were woken (a system call was made, and they will take a while to run)
      */
-    public void signal() {
+    public boolean signal() {
+        VarHandle.fullFence();
+        try {
+            if (getIntVolatile(segment, offset + SignalDescriptor.WAITERS_OFFSET) != 0
+                    && getIntVolatile(segment, offset + SignalDescriptor.POLLERS_OFFSET) == 0) {
+                wakeAll();
+                return true;
+            }
+        } catch (IllegalStateException mappingClosed) {
+            // see above
+        }
+        return false;
+    }
+
+    /**
+     * Wakes the announced sleepers, if any, pollers or not: they have something to look at that the pollers do not
+     * see to (a deadline, room made by their own process, what a poller leaves unread).
+     */
+    public void wakeSleepers() {
         VarHandle.fullFence();
         try {
             if (getIntVolatile(segment, offset + SignalDescriptor.WAITERS_OFFSET) != 0) {
                 wakeAll();
             }
         } catch (IllegalStateException mappingClosed) {
-            // see above
+            // nobody left to wake
+        }
+    }
+
+    /** Whether a sleeper has announced itself: a cheap read, for deciding whether to {@link #startPolling()}. */
+    public boolean hasSleepers() {
+        try {
+            return getIntAcquire(segment, offset + SignalDescriptor.WAITERS_OFFSET) != 0;
+        } catch (IllegalStateException mappingClosed) {
+            return false;
+        }
+    }
+
+    /**
+     * A thread of the sleepers' process polls their data in their stead: writers stop waking them until it
+     * {@linkplain #stopPolling() stops}. Costs a write to the signal's cache line, which writers read: worth it only
+     * while sleepers sleep.
+     */
+    public void startPolling() {
+        addPollers(1);
+    }
+
+    /**
+     * The poller stops. Writes may have skipped the wake meanwhile: the caller then {@linkplain #wakeSleepers()
+     * wakes} the sleepers if anything is left for them (this call is a full fence, as the Dekker pair needs).
+     */
+    public void stopPolling() {
+        addPollers(-1);
+    }
+
+    private void addPollers(int delta) {
+        try {
+            getAndAddInt(segment, offset + SignalDescriptor.POLLERS_OFFSET, delta);
+        } catch (IllegalStateException mappingClosed) {
+            // the connection ended: nobody writes any more
         }
     }
 

@@ -34,6 +34,10 @@ public final class SignalWaiter {
     private int sleeps;
     private boolean announced;
     private int sequence;
+    /** The last sleep ended in the kernel: the work found next came through a wake. */
+    private boolean woke;
+    /** The idle period after the first work since a wake: see {@link #idle(boolean, long)}. */
+    private boolean yieldEarly;
 
     /**
      * @param spins idle passes spent spinning
@@ -55,6 +59,8 @@ public final class SignalWaiter {
         }
         idleCount = 0;
         sleeps = 0;
+        yieldEarly = woke;
+        woke = false;
     }
 
     /**
@@ -80,6 +86,10 @@ public final class SignalWaiter {
     /**
      * The last pass found nothing: spin, yield or sleep.
      *
+     * <p>In the first idle period after work that came through a wake, the thread yields early as it does while
+     * {@code othersWorking}: the thread that woke it often waits for this very core (on few cores a woken thread
+     * tends to land on its waker's, the other cores sleeping), and gets it back only at a yield.
+     *
      * @param othersWorking whether the work this thread waits for is being done by other threads of this process
      *     (handlers, a consumer): see {@link #shouldYield}; it then spins less
      * @param maxSleepNanos the longest sleep for this call (a caller's own deadline), at most the one given at
@@ -93,7 +103,7 @@ public final class SignalWaiter {
         }
         if (idleCount < spinLimit) {
             idleCount++;
-            if (shouldYield(idleCount, othersWorking)) {
+            if (shouldYield(idleCount, othersWorking || yieldEarly)) {
                 Thread.yield(); // on few cores, let a runnable peer (the thread with the work) have this one
             } else {
                 Thread.onSpinWait();
@@ -102,6 +112,7 @@ public final class SignalWaiter {
             idleCount++;
             Thread.yield();
         } else if (!announced) {
+            yieldEarly = false;
             sequence = signal.announce();
             announced = true;
         } else {
@@ -113,6 +124,7 @@ public final class SignalWaiter {
             signal.await(sequence, nanos, scratch);
             signal.retract();
             announced = false;
+            woke = true;
         }
     }
 }
