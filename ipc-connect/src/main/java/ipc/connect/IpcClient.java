@@ -202,6 +202,12 @@ public final class IpcClient implements AutoCloseable {
         }
     }
 
+    /** For tests: the exchanges of the current connection that are not over (0 without a connection). */
+    int pendingExchanges() {
+        ClientConnection current = connection;
+        return current == null ? 0 : current.pendingExchanges();
+    }
+
     @Override
     public String toString() {
         return "IpcClient[channel=" + channelName + ", " + factory + "]";

@@ -40,6 +40,7 @@ class ProcessEchoTest {
                 byte[] response = client.sendAndReceive(request, TIMEOUT);
                 assertArrayEquals(request, response, "echo of request " + i);
             }
+            assertEquals(0, client.pendingExchanges(), "answered requests left in the connection's table");
         }
     }
 
@@ -64,6 +65,7 @@ class ProcessEchoTest {
                 total += result.get(4, TimeUnit.MINUTES);
             }
             assertEquals(100_000, total);
+            assertEquals(0, client.pendingExchanges(), "answered requests left in the connection's table");
         } finally {
             threads.shutdownNow();
             assertTrue(threads.awaitTermination(30, TimeUnit.SECONDS));

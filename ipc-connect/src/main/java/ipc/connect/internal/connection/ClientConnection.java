@@ -379,6 +379,11 @@ public final class ClientConnection implements AutoCloseable {
         exchanges.remove(exchange);
     }
 
+    /** Exchanges not over yet: sent (or being sent) and not fully answered, or not given up. */
+    public int pendingExchanges() {
+        return exchanges.size();
+    }
+
     /**
      * Has the reader time out {@code exchange}, an exchange of {@code sendAsync}, at its deadline unless its
      * response has begun by then; see {@link ClientExchange#checkDeadline}. Waking the reader costs nothing unless

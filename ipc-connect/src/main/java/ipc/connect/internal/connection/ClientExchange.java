@@ -201,6 +201,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     private void requestSent() {
         sent = true;
         requestDone = true;
+        forgetIfDone(); // the response may have ended already, read by another thread while this one wrote
         if (cancelled && !response.isEnded()) {
             writeCancelSoon(); // cancel() ran while the end frame was being written
         }
@@ -378,7 +379,8 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     }
 
     // Frames keep arriving for an exchange until both directions are over: WINDOW frames for a request still being
-    // sent may follow the response's end.
+    // sent may follow the response's end. Each side sets its flag, then checks both (volatile): whichever comes
+    // second forgets the exchange.
     private void forgetIfDone() {
         if (requestDone && responseDone) {
             connection.forget(this);

@@ -75,6 +75,10 @@ final class ExchangeTable<E extends ExchangeTable.Keyed> {
         return size.get() == 0;
     }
 
+    int size() {
+        return size.get();
+    }
+
     /** The exchanges in the table now (the slots', then the overflow's). */
     List<E> snapshot() {
         List<E> all = new ArrayList<>();
