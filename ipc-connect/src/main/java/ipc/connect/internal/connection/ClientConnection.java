@@ -435,6 +435,7 @@ public final class ClientConnection implements AutoCloseable {
                 if (pollingCallers.get() > 0) {
                     // a caller polls the ring: stay off the cores and out of the server's way (not announced)
                     waiter.reset();
+                    waiter.stopSpinning(); // the caller may spin in this thread's place
                     readerParked = Thread.currentThread();
                     if (pollingCallers.get() > 0) {
                         LockSupport.parkNanos(untilDeadline(System.nanoTime(), LIVENESS_PERIOD_NANOS));
@@ -445,6 +446,7 @@ public final class ClientConnection implements AutoCloseable {
                 boolean senderReads = sinceSender < SENDER_TURN_NANOS;
                 if (senderReads) {
                     waiter.reset(); // not announced: the sender reads, this thread only checks below
+                    waiter.stopSpinning();
                     LockSupport.parkNanos(SENDER_TURN_NANOS - sinceSender);
                 }
                 int work = senderReads ? 0 : readResponses();
@@ -484,6 +486,7 @@ public final class ClientConnection implements AutoCloseable {
             }
         } finally {
             waiter.reset();
+            waiter.stopSpinning();
         }
     }
 

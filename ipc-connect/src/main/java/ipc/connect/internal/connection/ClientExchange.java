@@ -5,6 +5,7 @@ import ipc.connect.IpcInputStream;
 import ipc.connect.IpcRemoteException;
 import ipc.connect.IpcTimeoutException;
 import ipc.connect.internal.signal.SignalWaiter;
+import ipc.connect.internal.signal.Spinners;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -39,6 +40,11 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
      * as fast as the caller gives the core up. Polling this long is paid only after an idle spell.
      */
     private static final long SPIN_AFTER_WAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * How long a caller that finds no free place among the process's {@link Spinners} polls, trying for one, before
+     * it parks: the place may be its own connection's reader's, which gives it up as soon as it sees the caller.
+     */
+    private static final long PLACE_GRACE_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
     private static final VarHandle DELIVERED;
 
     static {
@@ -233,10 +239,15 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         // Busy phase: poll the response ring ourselves for a short while; a fast handler answers within it.
         long now = System.nanoTime();
         boolean wokeServer = connection.requests().peerWokenAt() - startedAt() >= 0;
-        long spinUntil = now + (wokeServer ? SPIN_AFTER_WAKE_NANOS : SPIN_NANOS);
+        long spinFor = wokeServer ? SPIN_AFTER_WAKE_NANOS : SPIN_NANOS;
         boolean onDoorbell = connection.startPolling();
+        boolean spinning = Spinners.tryEnter();
+        long spinUntil = now + (spinning ? spinFor : PLACE_GRACE_NANOS);
         try {
             for (int idle = 1; !begun.isDone() && System.nanoTime() - spinUntil < 0; idle++) {
+                if (!spinning && (spinning = Spinners.tryEnter())) {
+                    spinUntil = now + spinFor;
+                }
                 if (connection.pollResponses() != 0) {
                     idle = 0;
                 } else if (SignalWaiter.shouldYield(idle, wokeServer)) {
@@ -246,6 +257,9 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
                 }
             }
         } finally {
+            if (spinning) {
+                Spinners.leave();
+            }
             connection.stopPolling(!begun.isDone() || !response.isEnded(), onDoorbell);
         }
         try {

@@ -343,6 +343,7 @@ public final class ServerChannel implements AutoCloseable {
             LOG.log(Level.ERROR, "channel '" + name + "': dispatcher failed", t);
         } finally {
             waiter.reset();
+            waiter.stopSpinning();
             for (ServerConnection connection : connections) {
                 connection.close("the server closed the channel", Level.DEBUG);
             }

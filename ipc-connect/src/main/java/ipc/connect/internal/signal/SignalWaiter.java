@@ -8,7 +8,10 @@ import java.lang.foreign.MemorySegment;
  * again.
  *
  * <p>Idling goes through three phases: spin with {@link Thread#onSpinWait()} (yielding now and then), then
- * {@link Thread#yield()}, then sleep on the {@link Signal}. Before the first sleep it announces itself and returns
+ * {@link Thread#yield()}, then sleep on the {@link Signal}. The thread spins only while it holds a place among the
+ * process's {@link Spinners}, which it keeps from one idle period to the next while it finds work, and gives back
+ * when it moves on to yielding, or when its owner calls {@link #stopSpinning()} (before waiting some other way, and
+ * when done). Before the first sleep it announces itself and returns
  * once so that the caller polls again (the announce/re-check/sleep protocol of {@link Signal}); only the next
  * {@code idle} sleeps.
  *
@@ -38,6 +41,8 @@ public final class SignalWaiter {
     private boolean woke;
     /** The idle period after the first work since a wake: see {@link #idle(boolean, long)}. */
     private boolean yieldEarly;
+    /** Holds a place among the {@link Spinners}. */
+    private boolean spinning;
 
     /**
      * @param spins idle passes spent spinning
@@ -51,7 +56,23 @@ public final class SignalWaiter {
         this.sleepNanos = sleepNanos;
     }
 
-    /** The last pass did work: start the next idle period from spinning again. */
+    /**
+     * Gives back this thread's place among the spinners, if it holds one: call before waiting other than through
+     * {@link #idle}, and when done with this waiter.
+     */
+    public void stopSpinning() {
+        if (spinning) {
+            spinning = false;
+            Spinners.leave();
+        }
+    }
+
+    /** Whether this thread holds a place among the spinners, for tests. */
+    boolean isSpinning() {
+        return spinning;
+    }
+
+    /** The last pass did work: start the next idle period from spinning again (if a place is free). */
     public void reset() {
         if (announced) {
             signal.retract();
@@ -101,6 +122,13 @@ public final class SignalWaiter {
             signal.retract(); // announced while others worked; now they are done: spin again, unannounced
             announced = false;
         }
+        if (idleCount < spinLimit && !spinning) {
+            if (Spinners.tryEnter()) {
+                spinning = true;
+            } else {
+                idleCount = spinLimit; // enough threads of this process spin: yield, then sleep
+            }
+        }
         if (idleCount < spinLimit) {
             idleCount++;
             if (shouldYield(idleCount, othersWorking || yieldEarly)) {
@@ -109,9 +137,11 @@ public final class SignalWaiter {
                 Thread.onSpinWait();
             }
         } else if (idleCount < spinLimit + yields) {
+            stopSpinning();
             idleCount++;
             Thread.yield();
         } else if (!announced) {
+            stopSpinning();
             yieldEarly = false;
             sequence = signal.announce();
             announced = true;

@@ -1,0 +1,73 @@
+package ipc.connect.internal.signal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The process's places for spinning threads, as waiters take and give them back. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class SignalWaiterTest {
+    private static final long SLEEP = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private static SignalWaiter waiter(int spins) {
+        return new SignalWaiter(new Signal(Arena.ofAuto().allocate(SignalDescriptor.LENGTH, 8), 0), spins, 10, SLEEP);
+    }
+
+    @Test
+    void noMoreWaitersSpinThanThereArePlaces() {
+        int free = Spinners.PLACES - Spinners.taken(); // threads of other tests may hold some
+        assertTrue(free > 0, "threads left over by other tests hold all " + Spinners.PLACES + " places");
+        List<SignalWaiter> waiters = new ArrayList<>();
+        try {
+            for (int i = 0; i <= free; i++) {
+                SignalWaiter waiter = waiter(1_000);
+                waiter.idle(false, SLEEP);
+                waiters.add(waiter);
+            }
+            for (int i = 0; i < free; i++) {
+                assertTrue(waiters.get(i).isSpinning(), "waiter " + i + " of " + free + " free places spins");
+            }
+            SignalWaiter last = waiters.get(free);
+            assertFalse(last.isSpinning(), "all " + Spinners.PLACES + " places taken: the next waiter does not spin");
+            for (int i = 0; i < 20; i++) {
+                last.idle(false, SLEEP); // yields, announces, sleeps a millisecond: never takes a place meanwhile
+                assertFalse(last.isSpinning());
+            }
+
+            SignalWaiter first = waiters.getFirst();
+            first.stopSpinning();
+            assertFalse(first.isSpinning());
+            last.reset(); // work came: the next idle period spins, now that a place is free
+            last.idle(false, SLEEP);
+            assertTrue(last.isSpinning());
+        } finally {
+            waiters.forEach(SignalWaiter::stopSpinning);
+        }
+        assertEquals(Spinners.PLACES - free, Spinners.taken(), "every place given back");
+    }
+
+    @Test
+    void aWaiterKeepsItsPlaceWhileItFindsWorkAndGivesItBackToYield() {
+        SignalWaiter waiter = waiter(3);
+        try {
+            waiter.idle(false, SLEEP);
+            assertTrue(waiter.isSpinning());
+            waiter.reset();
+            waiter.idle(false, SLEEP);
+            waiter.idle(false, SLEEP);
+            waiter.idle(false, SLEEP);
+            assertTrue(waiter.isSpinning(), "three passes spun: still in its place");
+            waiter.idle(false, SLEEP);
+            assertFalse(waiter.isSpinning(), "yielding now: the place is free for another thread");
+        } finally {
+            waiter.stopSpinning();
+        }
+    }
+}
