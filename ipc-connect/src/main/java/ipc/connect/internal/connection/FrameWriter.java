@@ -132,8 +132,8 @@ public final class FrameWriter {
 
     /**
      * When a write last woke the consumer's poller from a sleep ({@link System#nanoTime()}; at first, a time long
-     * past): a reply to what
-     * was written since then takes a while, and on few cores the woken thread may be placed on the writer's own.
+     * past): a reply to what was written since then takes a while, and on few cores the woken thread may be placed
+     * on the writer's own.
      */
     public long peerWokenAt() {
         return peerWokenAt;

@@ -8,12 +8,13 @@ import java.lang.foreign.MemorySegment;
  * again.
  *
  * <p>Idling goes through three phases: spin with {@link Thread#onSpinWait()} (yielding now and then), then
- * {@link Thread#yield()}, then sleep on the {@link Signal}. The thread spins only while it holds a place among the
- * process's {@link Spinners}, which it keeps from one idle period to the next while it finds work, and gives back
- * when it moves on to yielding, or when its owner calls {@link #stopSpinning()} (before waiting some other way, and
- * when done). Before the first sleep it announces itself and returns
+ * {@link Thread#yield()}, then sleep on the {@link Signal}. Before the first sleep it announces itself and returns
  * once so that the caller polls again (the announce/re-check/sleep protocol of {@link Signal}); only the next
  * {@code idle} sleeps.
+ *
+ * <p>The thread spins only while it holds a place among the process's {@link Spinners}. It keeps its place from one
+ * idle period to the next while it finds work, and gives it back when it moves on to yielding, or when its owner
+ * calls {@link #stopSpinning()} (before waiting some other way, and when done).
  *
  * <p>Not thread-safe: one instance per polling thread.
  */
@@ -37,7 +38,7 @@ public final class SignalWaiter {
     private int sleeps;
     private boolean announced;
     private int sequence;
-    /** The last sleep ended in the kernel: the work found next came through a wake. */
+    /** The last idle period ended in a sleep: work found next most likely came with a wake. */
     private boolean woke;
     /** The idle period after the first work since a wake: see {@link #idle(boolean, long)}. */
     private boolean yieldEarly;
