@@ -2,6 +2,8 @@ package ipc.connect.internal.connection;
 
 import ipc.connect.IpcTimeoutException;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -14,15 +16,29 @@ import java.util.function.Supplier;
  * sender never exceeds it, a receiving poller always has room for a frame and never leaves one at the head of the
  * shared ring, so one slow body cannot block the others of its connection.
  *
- * <p>Thread-safe: one sending thread takes; the poller grants; any thread may {@link #release} waiters.
+ * <p>Thread-safe: one sending thread takes; the poller grants; any thread may {@link #release} waiters. A take
+ * within the window is one compare-and-set (every small body is one); only a sender that must wait takes the lock.
+ * A waiting sender sets {@code waiting} and then reads {@code available}; a grant adds to {@code available} and then
+ * reads {@code waiting} (both volatile): either the sender sees the credit or the grant sees the sender.
  */
 final class Credit {
     private static final long CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final VarHandle AVAILABLE;
+
+    static {
+        try {
+            AVAILABLE = MethodHandles.lookup().findVarHandle(Credit.class, "available", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     // A lock rather than a monitor, as in InboundStream: virtual threads wait here.
     private final ReentrantLock lock = new ReentrantLock();
     private Condition granted; // made by the first sender that waits
-    private long available;
-    private boolean released;
+    private volatile long available;
+    private volatile boolean waiting;
+    private volatile boolean released;
 
     Credit(long initial) {
         this.available = initial;
@@ -30,19 +46,48 @@ final class Credit {
 
     /**
      * Takes between 1 and {@code wanted} bytes of credit, waiting for some if there is none. Returns 0 without
-     * waiting if {@code wanted} is 0, and 0 if released or {@code cancelled} while waiting.
+     * waiting if {@code wanted} is 0, and 0 if released or {@code cancelled}, before or while waiting.
      *
      * @throws IpcTimeoutException if no credit came within {@code stallTimeoutNanos} (0: no limit)
      */
     int take(int wanted, long stallTimeoutNanos, BooleanSupplier cancelled, Supplier<String> description)
             throws IOException {
-        if (wanted == 0) {
+        if (wanted == 0 || cancelled.getAsBoolean()) {
             return 0;
         }
+        int taken = tryTake(wanted);
+        return taken > 0 ? taken : takeWaiting(wanted, stallTimeoutNanos, cancelled, description);
+    }
+
+    /** Takes credit if there is some and the window is not released; returns 0 otherwise. */
+    private int tryTake(int wanted) {
+        while (!released) {
+            long now = available;
+            if (now <= 0) {
+                return 0;
+            }
+            int taken = (int) Math.min(wanted, now);
+            if (AVAILABLE.compareAndSet(this, now, now - taken)) {
+                return taken;
+            }
+        }
+        return 0;
+    }
+
+    private int takeWaiting(int wanted, long stallTimeoutNanos, BooleanSupplier cancelled,
+                            Supplier<String> description) throws IOException {
         lock.lock();
         try {
             long deadline = System.nanoTime() + stallTimeoutNanos;
-            while (available <= 0 && !released && !cancelled.getAsBoolean()) {
+            while (true) {
+                if (released || cancelled.getAsBoolean()) {
+                    return 0;
+                }
+                waiting = true;
+                int taken = tryTake(wanted); // after announcing: a grant from now on signals
+                if (taken > 0) {
+                    return taken;
+                }
                 long slice = CHECK_NANOS; // wake now and then to see a cancellation
                 if (stallTimeoutNanos > 0) {
                     long remaining = deadline - System.nanoTime();
@@ -57,38 +102,35 @@ final class Credit {
                 }
                 granted.awaitNanos(slice);
             }
-            if (released || cancelled.getAsBoolean()) {
-                return 0;
-            }
-            int taken = (int) Math.min(wanted, available);
-            available -= taken;
-            return taken;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException(description.get() + ": interrupted waiting for the receiver");
         } finally {
+            waiting = false;
             lock.unlock();
         }
     }
 
     /** Poller: the receiver made room for {@code bytes} more. */
     void grant(long bytes) {
-        lock.lock();
-        try {
-            available = Math.min(Long.MAX_VALUE / 2, available + Math.max(0, bytes));
-            if (granted != null) {
-                granted.signalAll();
-            }
-        } finally {
-            lock.unlock();
+        long now;
+        do {
+            now = available;
+        } while (!AVAILABLE.compareAndSet(this, now, Math.min(Long.MAX_VALUE / 2, now + Math.max(0, bytes))));
+        if (waiting) {
+            signalWaiter();
         }
     }
 
     /** Wakes a waiting sender for good (cancelled, or the connection closed): it takes no more. */
     void release() {
+        released = true;
+        signalWaiter();
+    }
+
+    private void signalWaiter() {
         lock.lock();
         try {
-            released = true;
             if (granted != null) {
                 granted.signalAll();
             }

@@ -1,0 +1,94 @@
+package ipc.connect.internal.connection;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ipc.connect.IpcTimeoutException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** A body's send window: takes within it, waits beyond it until a grant, a release or a cancellation. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class CreditTest {
+    private static final long NO_LIMIT = 0;
+
+    private static int take(Credit credit, int wanted, AtomicBoolean cancelled) throws Exception {
+        return credit.take(wanted, NO_LIMIT, cancelled::get, () -> "test body");
+    }
+
+    @Test
+    void takesWithinTheWindowThenWaitsForAGrant() throws Exception {
+        Credit credit = new Credit(100);
+        AtomicBoolean cancelled = new AtomicBoolean();
+        assertEquals(60, take(credit, 60, cancelled));
+        assertEquals(40, take(credit, 60, cancelled), "no more than is left");
+
+        CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return take(credit, 60, cancelled);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Thread.sleep(50);
+        assertTrue(!waiting.isDone(), "the window is used up: the sender waits");
+        credit.grant(25);
+        assertEquals(25, waiting.get(10, TimeUnit.SECONDS), "woken by the grant, well before its 100 ms check");
+    }
+
+    @Test
+    void manyGrantsAndTakesAddUp() throws Exception {
+        Credit credit = new Credit(0);
+        AtomicBoolean cancelled = new AtomicBoolean();
+        int rounds = 20_000;
+        CompletableFuture<Long> taker = CompletableFuture.supplyAsync(() -> {
+            long total = 0;
+            try {
+                while (total < rounds * 3L) {
+                    total += take(credit, 7, cancelled);
+                }
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+            return total;
+        });
+        for (int i = 0; i < rounds; i++) {
+            credit.grant(3);
+        }
+        assertEquals(rounds * 3L, taker.get(20, TimeUnit.SECONDS), "every granted byte taken once, none lost");
+    }
+
+    @Test
+    void aReleaseOrACancellationEndsTheWait() throws Exception {
+        Credit released = new Credit(0);
+        AtomicBoolean cancelled = new AtomicBoolean();
+        CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return take(released, 10, cancelled);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Thread.sleep(50);
+        released.release();
+        assertEquals(0, waiting.get(10, TimeUnit.SECONDS));
+        released.grant(10);
+        assertEquals(0, take(released, 10, cancelled), "released for good: no more credit, granted or not");
+
+        Credit credit = new Credit(10);
+        cancelled.set(true);
+        assertEquals(0, take(credit, 5, cancelled), "cancelled: nothing taken though credit is there");
+    }
+
+    @Test
+    void aStallTimesOut() {
+        Credit credit = new Credit(0);
+        IpcTimeoutException e = assertThrows(IpcTimeoutException.class,
+                () -> credit.take(10, TimeUnit.MILLISECONDS.toNanos(50), () -> false, () -> "test body"));
+        assertTrue(e.getMessage().contains("test body"), e.getMessage());
+    }
+}
