@@ -20,6 +20,16 @@ class CreditTest {
         return credit.take(wanted, NO_LIMIT, cancelled::get, () -> "test body");
     }
 
+    private static CompletableFuture<Integer> takeAsync(Credit credit, int wanted, AtomicBoolean cancelled) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return take(credit, wanted, cancelled);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+    }
+
     @Test
     void takesWithinTheWindowThenWaitsForAGrant() throws Exception {
         Credit credit = new Credit(100);
@@ -27,13 +37,7 @@ class CreditTest {
         assertEquals(60, take(credit, 60, cancelled));
         assertEquals(40, take(credit, 60, cancelled), "no more than is left");
 
-        CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> {
-            try {
-                return take(credit, 60, cancelled);
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
+        CompletableFuture<Integer> waiting = takeAsync(credit, 60, cancelled);
         Thread.sleep(50);
         assertTrue(!waiting.isDone(), "the window is used up: the sender waits");
         credit.grant(25);
@@ -66,13 +70,7 @@ class CreditTest {
     void aReleaseOrACancellationEndsTheWait() throws Exception {
         Credit released = new Credit(0);
         AtomicBoolean cancelled = new AtomicBoolean();
-        CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(() -> {
-            try {
-                return take(released, 10, cancelled);
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
+        CompletableFuture<Integer> waiting = takeAsync(released, 10, cancelled);
         Thread.sleep(50);
         released.release();
         assertEquals(0, waiting.get(10, TimeUnit.SECONDS));
