@@ -62,12 +62,12 @@ final class Credit {
     /** Takes credit if there is some and the window is not released; returns 0 otherwise. */
     private int tryTake(int wanted) {
         while (!released) {
-            long now = available;
-            if (now <= 0) {
+            long current = available;
+            if (current <= 0) {
                 return 0;
             }
-            int taken = (int) Math.min(wanted, now);
-            if (AVAILABLE.compareAndSet(this, now, now - taken)) {
+            int taken = (int) Math.min(wanted, current);
+            if (AVAILABLE.compareAndSet(this, current, current - taken)) {
                 return taken;
             }
         }
@@ -113,10 +113,11 @@ final class Credit {
 
     /** Poller: the receiver made room for {@code bytes} more. */
     void grant(long bytes) {
-        long now;
+        long current;
         do {
-            now = available;
-        } while (!AVAILABLE.compareAndSet(this, now, Math.min(Long.MAX_VALUE / 2, now + Math.max(0, bytes))));
+            current = available;
+        } while (!AVAILABLE.compareAndSet(this, current,
+                Math.min(Long.MAX_VALUE / 2, current + Math.max(0, bytes))));
         if (waiting) {
             signalWaiter();
         }
