@@ -41,7 +41,7 @@ class CreditTest {
         Thread.sleep(50);
         assertTrue(!waiting.isDone(), "the window is used up: the sender waits");
         credit.grant(25);
-        assertEquals(25, waiting.get(10, TimeUnit.SECONDS), "woken by the grant, well before its 100 ms check");
+        assertEquals(25, waiting.get(10, TimeUnit.SECONDS), "the grant ends the wait, with what it granted");
     }
 
     @Test
