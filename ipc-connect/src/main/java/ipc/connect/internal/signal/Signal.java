@@ -58,17 +58,7 @@ public final class Signal {
      * @return whether sleepers were woken (a system call was made, and they will take a while to run)
      */
     public boolean signal() {
-        VarHandle.fullFence();
-        try {
-            if (getIntVolatile(segment, offset + SignalDescriptor.WAITERS_OFFSET) != 0
-                    && getIntVolatile(segment, offset + SignalDescriptor.POLLERS_OFFSET) == 0) {
-                wakeAll();
-                return true;
-            }
-        } catch (IllegalStateException mappingClosed) {
-            // see above
-        }
-        return false;
+        return wakeAnnounced(true);
     }
 
     /**
@@ -76,14 +66,22 @@ public final class Signal {
      * see to (a deadline, room made by their own process, what a poller leaves unread).
      */
     public void wakeSleepers() {
+        wakeAnnounced(false);
+    }
+
+    /** The writer's side of the Dekker pair: a full fence, then the announced sleepers (and pollers) are read. */
+    private boolean wakeAnnounced(boolean unlessPolled) {
         VarHandle.fullFence();
         try {
-            if (getIntVolatile(segment, offset + SignalDescriptor.WAITERS_OFFSET) != 0) {
+            if (getIntVolatile(segment, offset + SignalDescriptor.WAITERS_OFFSET) != 0 && (!unlessPolled
+                    || getIntVolatile(segment, offset + SignalDescriptor.POLLERS_OFFSET) == 0)) {
                 wakeAll();
+                return true;
             }
         } catch (IllegalStateException mappingClosed) {
-            // nobody left to wake
+            // the connection ended under a late writer: nobody left to wake
         }
+        return false;
     }
 
     /** Whether a sleeper has announced itself: a cheap read, for deciding whether to {@link #startPolling()}. */
