@@ -56,6 +56,7 @@ public final class BenchClient {
             afterIdle(out, "idle", "ipc", () -> ipcSmall(small));
             afterIdle(out, "idle-direct", "ipc", () -> ipcSmall(direct));
             afterIdle(out, "idle", "uds", uds::small);
+            stream(out, "floor", "ring", bytes, warmBytes, BenchClient::copyFloor);
             stream(out, "upload", "ipc", bytes, warmBytes, n -> ipcUpload(upload, n));
             stream(out, "upload", "uds", bytes, warmBytes, uds::upload);
             stream(out, "download", "ipc", bytes, warmBytes, n -> ipcDownload(download, n));
@@ -238,6 +239,16 @@ public final class BenchClient {
         }
         out.println("RESULT " + workload + " " + transport + " " + bytes + " " + nanos);
         out.flush();
+    }
+
+    private static long copyFloor(long length) throws IOException {
+        try {
+            CopyFloor.run(length);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("copy floor interrupted");
+        }
+        return length;
     }
 
     private static void ipcSmall(IpcClient client) throws IOException {

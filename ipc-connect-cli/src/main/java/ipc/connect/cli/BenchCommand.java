@@ -111,6 +111,8 @@ final class BenchCommand implements Callable<Integer> {
         streamRow(results, "upload-zero-copy", "Send " + gigabytes + " client→server, zero-copy API", "upload");
         streamRow(results, "download-zero-copy", "Retrieve " + gigabytes + " server→client, zero-copy API",
                 "download");
+        floorRow(results, "Floor of this machine, without Ipc.Connect: two threads of one process copy " + gigabytes
+                + " through a 1 MiB ring, two copies of each byte, busy-spinning");
         System.out.println();
         System.out.println("Small requests: 11 bytes, empty response, timed one by one after a warm-up of as"
                 + " many (pipelined: five times as many); latency"
@@ -118,7 +120,8 @@ final class BenchCommand implements Callable<Integer> {
                 + " thread. Streams: a 1 MiB block"
                 + " copied out of the sender's source (`IpcDataStream`; for UDS into a direct buffer), read into the"
                 + " receiver's buffer. Zero-copy API: the block written by an `IpcDataWriter` straight into the ring,"
-                + " read in place with `readView` (the UDS column repeats the plain rows).");
+                + " read in place with `readView` (the UDS column repeats the plain rows). The floor row moves with"
+                + " where the host runs the cores (on a VM): read the stream rows against it.");
     }
 
     private static void printConnections(Map<String, long[]> results) {
@@ -191,6 +194,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         System.out.printf(Locale.ROOT, "| %s | %s | %s | %.1f× the throughput | 1,700 ms; 5.9 GB/s |%n", title,
                 streamCell(ipc), streamCell(uds), (double) uds[1] / ipc[1]);
+    }
+
+    private static void floorRow(Map<String, long[]> results, String title) {
+        long[] floor = results.get("floor ring");
+        if (floor != null) {
+            System.out.printf(Locale.ROOT, "| %s | %s | | | |%n", title, streamCell(floor));
+        }
     }
 
     private static String streamCell(long[] r) {
