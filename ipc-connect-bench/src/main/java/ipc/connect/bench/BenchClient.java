@@ -23,11 +23,18 @@ import org.HdrHistogram.Histogram;
 /**
  * The client side of the bench workloads: for each, a warm-up, then the timed run, over Ipc.Connect and over the
  * Unix domain socket baseline. Prints one line per result:
- * {@code RESULT <workload> <transport> <count> <nanos> [<p50> <p99> <p99.9> <max> in ns]}.
+ * {@code RESULT <workload> <transport> <count> <nanos> [<p50> <p99> <p99.9> <max> in ns]}; a stream's line ends
+ * instead with {@code <floor bytes> <floor nanos before> <floor nanos after>}: the machine's {@link CopyFloor}
+ * measured just before and just after the timed transfer.
  */
 public final class BenchClient {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final byte[] HELLO = "Hello World".getBytes(StandardCharsets.UTF_8);
+    /**
+     * Bytes of the {@link CopyFloor} run before and after each timed stream (whole 128 KiB chunks): the host may move
+     * the virtual cores within a run, and the floor with them.
+     */
+    private static final long FLOOR_BYTES = 2L << 30;
 
     private BenchClient() {
     }
@@ -56,7 +63,6 @@ public final class BenchClient {
             afterIdle(out, "idle", "ipc", () -> ipcSmall(small));
             afterIdle(out, "idle-direct", "ipc", () -> ipcSmall(direct));
             afterIdle(out, "idle", "uds", uds::small);
-            stream(out, "floor", "ring", bytes, warmBytes, BenchClient::copyFloor);
             stream(out, "upload", "ipc", bytes, warmBytes, n -> ipcUpload(upload, n));
             stream(out, "upload", "uds", bytes, warmBytes, uds::upload);
             stream(out, "download", "ipc", bytes, warmBytes, n -> ipcDownload(download, n));
@@ -231,24 +237,27 @@ public final class BenchClient {
     private static void stream(PrintStream out, String workload, String transport, long bytes, long warmBytes,
                                Transfer transfer) throws IOException {
         transfer.run(warmBytes);
+        long floorBefore = copyFloor(FLOOR_BYTES);
         long start = System.nanoTime();
         long moved = transfer.run(bytes);
         long nanos = System.nanoTime() - start;
+        long floorAfter = copyFloor(FLOOR_BYTES);
         if (moved != bytes) {
             throw new IOException(workload + " over " + transport + ": moved " + moved + " bytes of " + bytes);
         }
-        out.println("RESULT " + workload + " " + transport + " " + bytes + " " + nanos);
+        out.println("RESULT " + workload + " " + transport + " " + bytes + " " + nanos + " " + FLOOR_BYTES + " "
+                + floorBefore + " " + floorAfter);
         out.flush();
     }
 
+    /** The nanoseconds {@link CopyFloor} takes for {@code length} bytes. */
     private static long copyFloor(long length) throws IOException {
         try {
-            CopyFloor.run(length);
+            return CopyFloor.run(length);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("copy floor interrupted");
         }
-        return length;
     }
 
     private static void ipcSmall(IpcClient client) throws IOException {

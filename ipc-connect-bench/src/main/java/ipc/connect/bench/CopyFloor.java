@@ -11,8 +11,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * as the zero-copy rows make), each thread busy-spinning on the other's position.
  *
  * <p>On a VM this moves with where the host runs the two virtual cores: on this project's 2-core CI machine it was
- * 11-12 GB/s on some days and 5.5-6.6 GB/s on others, while one thread copies at 45 GB/s in cache either way. The
- * stream rows of {@code bench} move with it, UDS's too, so {@code bench} prints it beside them.
+ * 11-12 GB/s on one day and 5.6-6.4 GB/s on another, while one thread copied at 45-47 GB/s in cache, and the same two
+ * threads on one core, handing over by yielding, at 14-17 GB/s. The stream rows of {@code bench} move with it, UDS's
+ * too, so {@code bench} prints it beside them.
  */
 final class CopyFloor {
     private static final int BLOCK = 1 << 20;

@@ -111,8 +111,6 @@ final class BenchCommand implements Callable<Integer> {
         streamRow(results, "upload-zero-copy", "Send " + gigabytes + " client→server, zero-copy API", "upload");
         streamRow(results, "download-zero-copy", "Retrieve " + gigabytes + " server→client, zero-copy API",
                 "download");
-        floorRow(results, "Floor of this machine, without Ipc.Connect: two threads of one process copy " + gigabytes
-                + " through a 1 MiB ring, two copies of each byte, busy-spinning");
         System.out.println();
         System.out.println("Small requests: 11 bytes, empty response, timed one by one after a warm-up of as"
                 + " many (pipelined: five times as many); latency"
@@ -120,8 +118,10 @@ final class BenchCommand implements Callable<Integer> {
                 + " thread. Streams: a 1 MiB block"
                 + " copied out of the sender's source (`IpcDataStream`; for UDS into a direct buffer), read into the"
                 + " receiver's buffer. Zero-copy API: the block written by an `IpcDataWriter` straight into the ring,"
-                + " read in place with `readView` (the UDS column repeats the plain rows). The floor row moves with"
-                + " where the host runs the cores (on a VM): read the stream rows against it.");
+                + " read in place with `readView` (the UDS column repeats the plain rows). Floor: the machine's"
+                + " speed for a stream through memory shared by two cores, without Ipc.Connect (two threads of one"
+                + " process copying through a 1 MiB ring, two copies of each byte, busy-spinning), measured just"
+                + " before and just after each row; on a VM it moves with where the host runs the cores.");
     }
 
     private static void printConnections(Map<String, long[]> results) {
@@ -196,15 +196,11 @@ final class BenchCommand implements Callable<Integer> {
                 streamCell(ipc), streamCell(uds), (double) uds[1] / ipc[1]);
     }
 
-    private static void floorRow(Map<String, long[]> results, String title) {
-        long[] floor = results.get("floor ring");
-        if (floor != null) {
-            System.out.printf(Locale.ROOT, "| %s | %s | | | |%n", title, streamCell(floor));
-        }
-    }
-
     private static String streamCell(long[] r) {
-        return String.format(Locale.ROOT, "%,.0f ms; %.2f GB/s", r[1] / 1e6, r[0] / (double) r[1]);
+        double before = r[2] / (double) r[3];
+        double after = r[2] / (double) r[4];
+        return String.format(Locale.ROOT, "%,.0f ms; %.2f GB/s (floor %.1f → %.1f GB/s)", r[1] / 1e6,
+                r[0] / (double) r[1], before, after);
     }
 
     static Process start(String command, String... args) throws IOException {
