@@ -31,8 +31,8 @@ public final class BenchClient {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final byte[] HELLO = "Hello World".getBytes(StandardCharsets.UTF_8);
     /**
-     * Bytes of the {@link CopyFloor} run before and after each timed stream (whole 128 KiB chunks): the host may move
-     * the virtual cores within a run, and the floor with them.
+     * Most bytes of the {@link CopyFloor} run before and after each timed stream (as many as the stream moves, if
+     * fewer): the host may move the virtual cores within a run, and the floor with them.
      */
     private static final long FLOOR_BYTES = 2L << 30;
 
@@ -237,15 +237,16 @@ public final class BenchClient {
     private static void stream(PrintStream out, String workload, String transport, long bytes, long warmBytes,
                                Transfer transfer) throws IOException {
         transfer.run(warmBytes);
-        long floorBefore = copyFloor(FLOOR_BYTES);
+        long floorBytes = CopyFloor.roundToChunks(Math.min(FLOOR_BYTES, bytes));
+        long floorBefore = copyFloor(floorBytes);
         long start = System.nanoTime();
         long moved = transfer.run(bytes);
         long nanos = System.nanoTime() - start;
-        long floorAfter = copyFloor(FLOOR_BYTES);
+        long floorAfter = copyFloor(floorBytes);
         if (moved != bytes) {
             throw new IOException(workload + " over " + transport + ": moved " + moved + " bytes of " + bytes);
         }
-        out.println("RESULT " + workload + " " + transport + " " + bytes + " " + nanos + " " + FLOOR_BYTES + " "
+        out.println("RESULT " + workload + " " + transport + " " + bytes + " " + nanos + " " + floorBytes + " "
                 + floorBefore + " " + floorAfter);
         out.flush();
     }

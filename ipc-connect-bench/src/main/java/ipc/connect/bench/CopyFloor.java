@@ -26,9 +26,16 @@ final class CopyFloor {
     private CopyFloor() {
     }
 
-    /** Streams {@code bytes} (rounded up to whole chunks) and returns the nanoseconds it took. */
-    static long run(long bytes) throws InterruptedException {
-        long total = (bytes + CHUNK - 1) / CHUNK * CHUNK;
+    /** The bytes {@link #run} streams for about {@code bytes}: whole chunks, at least one. */
+    static long roundToChunks(long bytes) {
+        return Math.max(1, bytes / CHUNK) * CHUNK;
+    }
+
+    /** Streams {@code total} bytes, whole chunks (see {@link #roundToChunks}), and returns the nanoseconds it took. */
+    static long run(long total) throws InterruptedException {
+        if (total <= 0 || total % CHUNK != 0) {
+            throw new IllegalArgumentException("not a positive multiple of " + CHUNK + " bytes: " + total);
+        }
         AtomicLongArray positions = new AtomicLongArray(HEAD + 16);
         byte[] source = new byte[BLOCK];
         byte[] target = new byte[BLOCK];

@@ -1,0 +1,93 @@
+package ipc.connect.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import ipc.connect.IpcChannelFactory;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The README's main job, small: {@code bench} runs its server and client processes and prints the table with every
+ * row filled in, then leaves no file behind.
+ */
+class BenchCommandTest {
+    private static final String NUMBER = "[\\d,.]+";
+    private static final String SMALL = NUMBER + " ms; " + NUMBER + " \\S+ each; " + NUMBER + " / " + NUMBER + " / "
+            + NUMBER + " / " + NUMBER + " \\S+";
+    private static final String IDLE = "50 samples; " + NUMBER + " / " + NUMBER + " / " + NUMBER + " \\S+";
+    private static final String STREAM = NUMBER + " ms; " + NUMBER + " GB/s \\(floor " + NUMBER + " \\S+ " + NUMBER
+            + " GB/s\\)";
+
+    @Test
+    @Timeout(value = 4, unit = TimeUnit.MINUTES)
+    void printsEveryRowOfTheTableAndLeavesNoFiles() throws Exception {
+        Process bench = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "bench", "--requests", "2000", "--bytes", "100000000")
+                .redirectErrorStream(true).start();
+        String output;
+        try {
+            CompletableFuture<String> printed = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String(bench.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    return "output unreadable: " + e;
+                }
+            });
+            if (!bench.waitFor(3, TimeUnit.MINUTES)) {
+                fail("bench did not finish within 3 minutes; output so far: " + printed.getNow(""));
+            }
+            output = printed.get(30, TimeUnit.SECONDS);
+        } finally {
+            bench.descendants().forEach(ProcessHandle::destroyForcibly); // its server and client, if still there
+            bench.destroyForcibly();
+            bench.waitFor(30, TimeUnit.SECONDS);
+        }
+        assertEquals(0, bench.exitValue(), output);
+        assertRow(output, "2,000 small requests, handler on a virtual thread", SMALL, SMALL);
+        assertRow(output, "2,000 small requests, handler inline \\(`IpcServer.DIRECT`\\)", SMALL, SMALL);
+        assertRow(output, "2,000 small requests, `sendAsync`, 256 in flight \\(inline handler\\), futures completed on"
+                + " virtual threads", NUMBER + " ms; " + NUMBER + " requests/s", "\\(no equivalent\\)");
+        assertRow(output, "2,000 small requests, `sendAsync`, 256 in flight \\(inline handler\\), futures completed"
+                + " directly \\(`Runnable::run`\\)", NUMBER + " ms; " + NUMBER + " requests/s", "\\(no equivalent\\)");
+        assertRow(output, "First request after 20 ms idle \\(both sides asleep\\), handler on a virtual thread", IDLE,
+                IDLE);
+        assertRow(output, "First request after 20 ms idle \\(both sides asleep\\), handler inline", IDLE, IDLE);
+        assertRow(output, "Send 0.1 GB client\\S+server", STREAM, STREAM);
+        assertRow(output, "Retrieve 0.1 GB server\\S+client", STREAM, STREAM);
+        assertRow(output, "Send 0.1 GB client\\S+server, zero-copy API", STREAM, STREAM);
+        assertRow(output, "Retrieve 0.1 GB server\\S+client, zero-copy API", STREAM, STREAM);
+
+        String channel = "bench-" + bench.pid();
+        assertEquals(List.of(), files(new IpcChannelFactory().directory(), channel + "."),
+                "files left by the bench's channels");
+        assertFalse(Files.exists(Path.of(System.getProperty("java.io.tmpdir"), "ipc-connect-" + channel + ".sock")),
+                "UDS socket file left");
+    }
+
+    private static void assertRow(String output, String title, String ipcCell, String udsCell) {
+        Pattern row = Pattern.compile("(?m)^\\| " + title + " \\| " + ipcCell + " \\| " + udsCell + " \\|");
+        assertTrue(row.matcher(output).find(), () -> "no row '" + title + "' with its cells filled in:\n" + output);
+    }
+
+    private static List<String> files(Path directory, String prefix) throws IOException {
+        try (Stream<Path> files = Files.list(directory)) {
+            return files.map(p -> p.getFileName().toString()).filter(name -> name.startsWith(prefix)).toList();
+        } catch (NoSuchFileException e) {
+            return List.of();
+        }
+    }
+}
