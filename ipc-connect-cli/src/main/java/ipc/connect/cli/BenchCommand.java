@@ -120,7 +120,7 @@ final class BenchCommand implements Callable<Integer> {
                 + " receiver's buffer. Zero-copy API: the block written by an `IpcDataWriter` straight into the ring,"
                 + " read in place with `readView` (the UDS column repeats the plain rows). Floor: the machine's"
                 + " speed for a stream through memory shared by two cores, without Ipc.Connect (two threads of one"
-                + " process copying through a 1 MiB ring, two copies of each byte, busy-spinning), measured just"
+                + " process copying through a 1 MiB ring, two copies of each byte, spinning and yielding), measured just"
                 + " before and just after each row; on a VM it moves with where the host runs the cores.");
     }
 
