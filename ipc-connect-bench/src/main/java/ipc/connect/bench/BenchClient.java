@@ -55,6 +55,7 @@ public final class BenchClient {
              IpcClient downloadZeroCopy = new IpcClient(factory, channel + ".download-zero-copy");
              UdsClient uds = new UdsClient(socket)) {
             small(out, "small", "ipc", requests, warmUp, () -> ipcSmall(small));
+            pingPongFloor(out, requests, warmUp);
             small(out, "small-direct", "ipc", requests, warmUp, () -> ipcSmall(direct));
             small(out, "small", "uds", requests, warmUp, uds::small);
             // pipelining reaches its steady state later: after 300,000 to 500,000 requests, both JVMs compiled
@@ -160,6 +161,21 @@ public final class BenchClient {
                 + histogram.getValueAtPercentile(50) + " " + histogram.getValueAtPercentile(99) + " "
                 + histogram.getValueAtPercentile(99.9) + " " + histogram.getMaxValue());
         out.flush();
+    }
+
+    /** The machine's {@link PingPongFloor}, timed as the small requests are, just before the inline row. */
+    private static void pingPongFloor(PrintStream out, int requests, int warmUp) throws IOException {
+        PingPongFloor floor = new PingPongFloor();
+        try {
+            small(out, "floor", "ping-pong", requests, warmUp, floor::roundTrip);
+        } finally {
+            try {
+                floor.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("ping-pong floor interrupted");
+            }
+        }
     }
 
     /**

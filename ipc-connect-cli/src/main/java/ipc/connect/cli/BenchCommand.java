@@ -99,6 +99,12 @@ final class BenchCommand implements Callable<Integer> {
         String requests = String.format(Locale.ROOT, "%,d", requestCount);
         smallRow(results, "small", requests + " small requests, handler on a virtual thread");
         smallRow(results, "small-direct", requests + " small requests, handler inline (`IpcServer.DIRECT`)");
+        long[] pingPong = results.get("floor ping-pong");
+        if (pingPong != null) {
+            System.out.printf(Locale.ROOT, "| Floor, without Ipc.Connect: %s round trips of two threads of one process"
+                    + " through shared memory, spinning (just before the inline row) | %s | | | |%n", requests,
+                    smallCell(pingPong));
+        }
         pipelinedRow(results, "pipelined", requests + " small requests, `sendAsync`, 256 in flight (inline handler),"
                 + " futures completed on virtual threads");
         pipelinedRow(results, "pipelined-direct", requests + " small requests, `sendAsync`, 256 in flight (inline"
@@ -121,7 +127,8 @@ final class BenchCommand implements Callable<Integer> {
                 + " read in place with `readView` (the UDS column repeats the plain rows). Floor: the machine's"
                 + " speed for a stream through memory shared by two cores, without Ipc.Connect (two threads of one"
                 + " process copying through a 1 MiB ring, two copies of each byte, spinning and yielding), measured just"
-                + " before and just after each row; on a VM it moves with where the host runs the cores.");
+                + " before and just after each row; on a VM it moves with where the host runs the cores. The"
+                + " round-trip floor is timed like the small requests.");
     }
 
     private static void printConnections(Map<String, long[]> results) {

@@ -1,0 +1,66 @@
+package ipc.connect.bench;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The machine's floor for a round trip through shared memory, with nothing of Ipc.Connect in it: a caller writes a
+ * number to one cache line and spins until an echo thread, spinning on that line, writes it back on another. Both
+ * yield every {@value #YIELD_EVERY} passes of a wait, so that on one core the other thread runs.
+ *
+ * <p>On a VM this moves with where the host runs the two virtual cores and what else it runs there: the small rows of
+ * {@code bench} move with it.
+ */
+final class PingPongFloor implements AutoCloseable {
+    /** The caller's line and the echo's, 128 bytes apart. */
+    private static final int PING = 0;
+    private static final int PONG = 16;
+    private static final int YIELD_EVERY = 1024;
+    private static final long STOP = -1;
+
+    private final AtomicLongArray lines = new AtomicLongArray(PONG + 16);
+    private final Thread echo;
+    private long sequence;
+
+    PingPongFloor() {
+        echo = Thread.ofPlatform().daemon().name("ping-pong-floor").start(this::echo);
+    }
+
+    private void echo() {
+        long seen = 0;
+        while (true) {
+            long ping;
+            for (int idle = 1; (ping = lines.getAcquire(PING)) == seen; idle++) {
+                idle(idle);
+            }
+            if (ping == STOP) {
+                return;
+            }
+            seen = ping;
+            lines.setRelease(PONG, ping);
+        }
+    }
+
+    /** One round trip: the caller's thread only. */
+    void roundTrip() {
+        long number = ++sequence;
+        lines.setRelease(PING, number);
+        for (int idle = 1; lines.getAcquire(PONG) != number; idle++) {
+            idle(idle);
+        }
+    }
+
+    private static void idle(int passes) {
+        if (passes % YIELD_EVERY == 0) {
+            Thread.yield();
+        } else {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Stops the echo thread and waits for it. */
+    @Override
+    public void close() throws InterruptedException {
+        lines.setRelease(PING, STOP);
+        echo.join();
+    }
+}
