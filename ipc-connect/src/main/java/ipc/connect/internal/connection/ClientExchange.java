@@ -41,10 +41,13 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
      */
     private static final long SPIN_AFTER_WAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /**
-     * How long a caller that finds no free place among the process's {@link Spinners} polls, trying for one, before
-     * it parks: the place may be its own connection's reader's, which gives it up within a pass once it sees the
-     * caller. Short, as many callers may be polling so (from 32 connections on 2 cores, 2 µs here gave 37,500-114,000
-     * requests/s against 33,200-40,600 with 20 µs, in noisy runs).
+     * How long a caller that finds no free place among the process's {@link Spinners} polls, trying for one and
+     * yielding, before it parks: the place may be its own connection's reader's, which gives it up within a pass once
+     * it runs and sees the caller. Short, as many callers may be polling so (from 32 connections on 2 cores, 2 µs here
+     * gave 37,500-114,000 requests/s against 33,200-40,600 with 20 µs, in noisy runs). Yielding matters when the
+     * reader shares the caller's core: spinning, the caller kept it off, parked, and had its response delivered
+     * through the reader 10-15 µs later; the reader then held the place again for the next call (27% of 500,000 sync
+     * calls found no place and 10% parked; yielding, 3-4% and 3-4%).
      */
     private static final long PLACE_GRACE_NANOS = TimeUnit.MICROSECONDS.toNanos(5);
     private static final VarHandle DELIVERED;
@@ -252,8 +255,10 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
                 }
                 if (connection.pollResponses() != 0) {
                     idle = 0;
-                } else if (SignalWaiter.shouldYield(idle, wokeServer)) {
-                    Thread.yield(); // few cores: let the server (or its handler) run
+                } else if (!spinning || SignalWaiter.shouldYield(idle, wokeServer)) {
+                    // few cores: let the server (or its handler) run; without a place, let its holder run too, which
+                    // may be this connection's reader on this very core: it gives the place up once it runs
+                    Thread.yield();
                 } else {
                     Thread.onSpinWait();
                 }
