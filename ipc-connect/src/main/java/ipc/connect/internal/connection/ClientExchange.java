@@ -247,7 +247,8 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         long spinFor = wokeServer ? SPIN_AFTER_WAKE_NANOS : SPIN_NANOS;
         boolean onDoorbell = connection.startPolling();
         boolean spinning = Spinners.tryEnter();
-        long spinUntil = now + (spinning ? spinFor : PLACE_GRACE_NANOS);
+        // On one core nobody spins: the caller polls for the whole time, yielding at every pass so the server runs.
+        long spinUntil = now + (spinning || Spinners.PLACES == 0 ? spinFor : PLACE_GRACE_NANOS);
         try {
             for (int idle = 1; !begun.isDone() && System.nanoTime() - spinUntil < 0; idle++) {
                 if (!spinning && (spinning = Spinners.tryEnter())) {

@@ -3,7 +3,8 @@
  *
  * <p>A waiter spins briefly, yields, then announces itself and sleeps in the kernel (Linux {@code futex}); a writer
  * enters the kernel only when a waiter is announced, and no thread of the waiter's process polls in its stead. At
- * most half the cores' worth of threads of a process spin at once ({@link ipc.connect.internal.signal.Spinners}). Where no futex is available the waiter backs off with
+ * most half the cores' worth of threads of a process spin at once, none on one core
+ * ({@link ipc.connect.internal.signal.Spinners}). Where no futex is available the waiter backs off with
  * {@code parkNanos} instead (the portable fallback), so the protocol above this layer is the same everywhere.
  *
  * <p>Only platform threads should sleep here: a virtual thread blocked in a native call pins its carrier. The

@@ -3,6 +3,7 @@ package ipc.connect.internal.signal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -21,7 +22,17 @@ class SignalWaiterTest {
     }
 
     @Test
+    void halfTheCoresSpinAndNoneOnOneCore() {
+        assertEquals(0, Spinners.placesFor(1));
+        assertEquals(1, Spinners.placesFor(2));
+        assertEquals(1, Spinners.placesFor(3));
+        assertEquals(4, Spinners.placesFor(8));
+        assertEquals(Spinners.placesFor(Runtime.getRuntime().availableProcessors()), Spinners.PLACES);
+    }
+
+    @Test
     void noMoreWaitersSpinThanThereArePlaces() {
+        assumeTrue(Spinners.PLACES > 0, "one core: no places (halfTheCoresSpinAndNoneOnOneCore covers it)");
         int free = Spinners.PLACES - Spinners.taken(); // threads of other tests may hold some
         assertTrue(free > 0, "threads left over by other tests hold all " + Spinners.PLACES + " places");
         List<SignalWaiter> waiters = new ArrayList<>();
@@ -55,6 +66,7 @@ class SignalWaiterTest {
 
     @Test
     void aWaiterKeepsItsPlaceWhileItFindsWorkAndGivesItBackToYield() {
+        assumeTrue(Spinners.PLACES > 0, "one core: no places (halfTheCoresSpinAndNoneOnOneCore covers it)");
         SignalWaiter waiter = waiter(3);
         try {
             waiter.idle(false, SLEEP);
