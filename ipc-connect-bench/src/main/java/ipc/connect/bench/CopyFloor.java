@@ -11,9 +11,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * as the zero-copy rows make), each thread spinning on the other's position (yielding now and then).
  *
  * <p>On a VM this moves with where the host runs the two virtual cores: on this project's 2-core CI machine it was
- * 11-12 GB/s on one day and 5.6-6.4 GB/s on another, while one thread copied at 45-47 GB/s in cache, and the same two
- * threads on one core, handing over by yielding, at 14-17 GB/s. The stream rows of {@code bench} move with it, UDS's
- * too, so {@code bench} prints it beside them.
+ * 11-12 GB/s on one day, and mostly 4.8-7.0 GB/s on another with stretches of 18-44 GB/s, while one thread copied at
+ * 45-47 GB/s in cache, and the same two threads on one core, handing over by yielding, at 9-17 GB/s. The stream rows of
+ * {@code bench} move with it, UDS's too, so {@code bench} prints it beside them.
  */
 final class CopyFloor {
     private static final int BLOCK = 1 << 20;
@@ -22,21 +22,10 @@ final class CopyFloor {
     /** Tail (producer) and head (consumer) positions, 128 bytes apart: never on one cache line. */
     private static final int TAIL = 0;
     private static final int HEAD = 16;
+    /** Passes of a wait between yields: busy-spinning alone, on one core the floor fell to 0.1 GB/s. */
     private static final int YIELD_EVERY = 64;
 
     private CopyFloor() {
-    }
-
-    /**
-     * A pass of a wait: spins, yielding every {@value #YIELD_EVERY} passes, so that on one core (or two threads put on
-     * one) the other thread runs: busy-spinning alone, the floor fell to 0.1 GB/s there.
-     */
-    private static void idle(int passes) {
-        if (passes % YIELD_EVERY == 0) {
-            Thread.yield();
-        } else {
-            Thread.onSpinWait();
-        }
     }
 
     /** The bytes {@link #run} streams for about {@code bytes}: whole chunks, at least one. */
@@ -58,7 +47,7 @@ final class CopyFloor {
                 for (long head = 0; head < total; ) {
                     long tail;
                     for (int idle = 1; (tail = positions.getAcquire(TAIL)) == head; idle++) {
-                        idle(idle);
+                        FloorWait.idle(idle, YIELD_EVERY);
                     }
                     for (; head < tail; head += CHUNK) {
                         MemorySegment.copy(ring, ValueLayout.JAVA_BYTE, head & (RING - 1), target,
@@ -70,7 +59,7 @@ final class CopyFloor {
             long start = System.nanoTime();
             for (long tail = 0; tail < total; ) {
                 for (int idle = 1; tail + CHUNK - positions.getAcquire(HEAD) > RING; idle++) {
-                    idle(idle);
+                    FloorWait.idle(idle, YIELD_EVERY);
                 }
                 MemorySegment.copy(source, (int) (tail & (BLOCK - 1)), ring, ValueLayout.JAVA_BYTE, tail & (RING - 1),
                         CHUNK);

@@ -30,7 +30,7 @@ final class PingPongFloor implements AutoCloseable {
         while (true) {
             long ping;
             for (int idle = 1; (ping = lines.getAcquire(PING)) == seen; idle++) {
-                idle(idle);
+                FloorWait.idle(idle, YIELD_EVERY);
             }
             if (ping == STOP) {
                 return;
@@ -45,15 +45,7 @@ final class PingPongFloor implements AutoCloseable {
         long number = ++sequence;
         lines.setRelease(PING, number);
         for (int idle = 1; lines.getAcquire(PONG) != number; idle++) {
-            idle(idle);
-        }
-    }
-
-    private static void idle(int passes) {
-        if (passes % YIELD_EVERY == 0) {
-            Thread.yield();
-        } else {
-            Thread.onSpinWait();
+            FloorWait.idle(idle, YIELD_EVERY);
         }
     }
 
