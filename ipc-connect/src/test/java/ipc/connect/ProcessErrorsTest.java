@@ -181,15 +181,19 @@ class ProcessErrorsTest {
             String breakdown = " (" + serverUsed + ")";
             System.out.println("idle 3 s: server threads " + pollingTotal + " ms" + breakdown + ", client reader "
                     + clientUsed + " ms");
+            // A sleeping thread's limit: 2% of a core in 3 s with the futex; 5% with the fallback, whose threads wake
+            // every 13 ms, about 230 times here, at 0.15-0.3 ms each on a slow day of this VM (34-72 ms seen).
+            boolean fallback = "fallback".equals(System.getProperty("ipc.connect.signal"));
+            long limit = fallback ? 150 : 60;
             for (var thread : polling.entrySet()) {
-                assertTrue(thread.getValue() < 60, "server thread " + thread.getKey() + " used " + thread.getValue()
-                        + " ms of CPU in 3 s idle" + breakdown);
+                assertTrue(thread.getValue() < limit, "server thread " + thread.getKey() + " used "
+                        + thread.getValue() + " ms of CPU in 3 s idle" + breakdown);
             }
-            if (!"fallback".equals(System.getProperty("ipc.connect.signal"))) {
-                assertTrue(pollingTotal < 60, "server process used " + pollingTotal + " ms of CPU in 3 s idle"
+            if (!fallback) {
+                assertTrue(pollingTotal < limit, "server process used " + pollingTotal + " ms of CPU in 3 s idle"
                         + breakdown);
             }
-            assertTrue(clientUsed < 60, "client reader used " + clientUsed + " ms of CPU in 3 s idle");
+            assertTrue(clientUsed < limit, "client reader used " + clientUsed + " ms of CPU in 3 s idle");
             assertArrayEquals(utf8("y"), client.sendAndReceive(utf8("y"), TIMEOUT));
         }
     }
