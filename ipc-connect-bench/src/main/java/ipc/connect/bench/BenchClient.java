@@ -172,8 +172,7 @@ public final class BenchClient {
             try {
                 floor.close();
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("ping-pong floor interrupted");
+                throw interrupted("ping-pong floor");
             }
         }
     }
@@ -203,8 +202,7 @@ public final class BenchClient {
             try {
                 Thread.sleep(IDLE_MILLIS);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted");
+                throw interrupted("idle sleep");
             }
             long t0 = System.nanoTime();
             call.run();
@@ -242,8 +240,7 @@ public final class BenchClient {
             }
             window.acquire(IN_FLIGHT);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted");
+            throw interrupted("pipelined requests");
         }
         if (failure.get() != null) {
             throw new IOException("pipelined request failed", failure.get());
@@ -272,9 +269,14 @@ public final class BenchClient {
         try {
             return CopyFloor.run(length);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("copy floor interrupted");
+            throw interrupted("copy floor");
         }
+    }
+
+    /** Keeps the interrupt for the caller and says what was interrupted, as the workloads' {@code IOException}. */
+    private static InterruptedIOException interrupted(String what) {
+        Thread.currentThread().interrupt();
+        return new InterruptedIOException(what + " interrupted");
     }
 
     private static void ipcSmall(IpcClient client) throws IOException {
