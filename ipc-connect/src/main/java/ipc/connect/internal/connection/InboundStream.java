@@ -13,7 +13,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The receiving end of a streamed body: a bounded circular buffer filled by the poller thread with chunks copied out
- * of the ring, and read by the consumer (a handler or a caller) as an {@link IpcInputStream}.
+ * of the ring, and read by the consumer (a handler or a caller) as an {@link IpcInputStream}. While a read waits on
+ * the empty buffer, the chunks are copied straight into the read's array instead (one copy of each byte, not two).
  *
  * <p>When the buffer is full, {@link #offer} refuses the chunk and the poller leaves it in the ring; once the
  * consumer has drained half of the buffer it runs {@code onDrained} so the poller looks again. A view lent by
@@ -57,6 +58,13 @@ public final class InboundStream extends IpcInputStream {
     private byte[] viewArray; // the array of the view readView returns (the buffer may be replaced as it grows)
     private int viewStart; // where in viewArray the last view begins
 
+    // A read that waits on an empty buffer lends its array: offers copy straight into it (one copy of each byte
+    // fewer) until it is full or the read takes what came; only then do they fill the buffer again.
+    private byte[] target;
+    private int targetOffset;
+    private int targetLength;
+    private int delivered; // bytes copied into target so far
+
     private byte[] buffer = EMPTY;
     private int readIndex;
     private int size;
@@ -95,20 +103,29 @@ public final class InboundStream extends IpcInputStream {
             if (closed || failure != null || ended) {
                 return true;
             }
-            int occupied = size + lent; // a lent view is not overwritten
-            if (occupied > 0 && occupied + length > maxBuffered) {
+            int direct = 0;
+            if (target != null && size == 0) { // in order: only while nothing waits in the buffer
+                direct = Math.min(length, targetLength - delivered);
+                MemorySegment.copy(source, ValueLayout.JAVA_BYTE, offset, target, targetOffset + delivered, direct);
+                delivered += direct;
+            }
+            int rest = length - direct;
+            int occupied = size + lent; // a lent view is not overwritten; 0 after a direct copy (the read freed it)
+            if (occupied > 0 && occupied + rest > maxBuffered) {
                 stalled = true;
                 return false;
             }
-            ensureCapacity(occupied + length);
-            int capacityMask = buffer.length - 1;
-            int writeIndex = (readIndex + size) & capacityMask;
-            int first = Math.min(length, buffer.length - writeIndex);
-            MemorySegment.copy(source, ValueLayout.JAVA_BYTE, offset, buffer, writeIndex, first);
-            if (first < length) {
-                MemorySegment.copy(source, ValueLayout.JAVA_BYTE, offset + first, buffer, 0, length - first);
+            if (rest > 0) {
+                ensureCapacity(occupied + rest);
+                int capacityMask = buffer.length - 1;
+                int writeIndex = (readIndex + size) & capacityMask;
+                int first = Math.min(rest, buffer.length - writeIndex);
+                MemorySegment.copy(source, ValueLayout.JAVA_BYTE, offset + direct, buffer, writeIndex, first);
+                if (first < rest) {
+                    MemorySegment.copy(source, ValueLayout.JAVA_BYTE, offset + direct + first, buffer, 0, rest - first);
+                }
+                size += rest;
             }
-            size += length;
             if (length > 0) {
                 wakeConsumer();
             }
@@ -190,7 +207,8 @@ public final class InboundStream extends IpcInputStream {
     /**
      * Takes up to {@code len} bytes: copied into {@code b}, discarded (the first kept in {@link #lastByte}), or lent
      * in place from {@link #viewStart} (contiguous, so perhaps fewer); waits for data as a read does. A view lent
-     * before is returned first: its bytes are freed and count toward the window given back.
+     * before is returned first: its bytes are freed and count toward the window given back. A copying read that
+     * waits lends {@code b} to the producer, which copies into it directly.
      *
      * @return the count, or -1 at the end
      */
@@ -214,53 +232,56 @@ public final class InboundStream extends IpcInputStream {
                     drained = true;
                 }
             }
-            long remaining = readTimeoutNanos;
-            while (size == 0 && !ended && failure == null && !closed) {
-                if (drained || unreturned >= maxBuffered / 4 && !ended) {
-                    break; // let the producer (or the sender) go on before sleeping
-                }
-                if (readable == null) {
-                    readable = lock.newCondition();
-                }
-                if (readTimeoutNanos <= 0) {
-                    readable.await();
-                } else {
-                    if (remaining <= 0) {
-                        throw new IpcTimeoutException(owner.description() + ": no data within "
-                                + TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos) + " ms");
-                    }
-                    remaining = readable.awaitNanos(remaining);
-                }
+            if (size == 0 && mode == COPY) {
+                target = b;
+                targetOffset = off;
+                targetLength = len;
+            }
+            try {
+                awaitData(drained);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                if (delivered == 0) {
+                    throw new java.io.InterruptedIOException(owner.description()
+                            + ": interrupted while waiting for data");
+                } // else the bytes already in b are returned, and the flag stays set
+            } finally {
+                target = null;
             }
             if (closed) {
                 throw new IOException(owner.description() + ": stream closed");
             }
-            if (size == 0 && (ended || failure != null)) {
-                if (failure != null) {
-                    throw Failures.inCaller(failure);
+            if (delivered > 0) { // copied straight into b; anything after them waits in the buffer
+                n = delivered;
+                delivered = 0;
+            } else {
+                if (size == 0 && (ended || failure != null)) {
+                    if (failure != null) {
+                        throw Failures.inCaller(failure);
+                    }
+                    return -1;
                 }
-                return -1;
-            }
-            n = Math.min(len, size);
-            int first = Math.min(n, buffer.length - readIndex);
-            switch (mode) {
-                case COPY -> {
-                    System.arraycopy(buffer, readIndex, b, off, first);
-                    System.arraycopy(buffer, 0, b, off + first, n - first);
+                n = Math.min(len, size);
+                int first = Math.min(n, buffer.length - readIndex);
+                switch (mode) {
+                    case COPY -> {
+                        System.arraycopy(buffer, readIndex, b, off, first);
+                        System.arraycopy(buffer, 0, b, off + first, n - first);
+                    }
+                    case VIEW -> {
+                        n = first;
+                        viewArray = buffer;
+                        viewStart = readIndex;
+                        lent = n; // freed, and given back as window, on the next consume
+                    }
+                    default -> lastByte = n > 0 ? buffer[readIndex] : lastByte;
                 }
-                case VIEW -> {
-                    n = first;
-                    viewArray = buffer;
-                    viewStart = readIndex;
-                    lent = n; // freed, and given back as window, on the next consume
+                readIndex = (readIndex + n) & (buffer.length - 1);
+                size -= n;
+                if (stalled && size <= maxBuffered / 2) {
+                    stalled = false;
+                    drained = true;
                 }
-                default -> lastByte = n > 0 ? buffer[readIndex] : lastByte;
-            }
-            readIndex = (readIndex + n) & (buffer.length - 1);
-            size -= n;
-            if (stalled && size <= maxBuffered / 2) {
-                stalled = false;
-                drained = true;
             }
             if (mode != VIEW) {
                 unreturned += n;
@@ -269,10 +290,6 @@ public final class InboundStream extends IpcInputStream {
                 credit = unreturned;
                 unreturned = 0;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException(owner.description()
-                    + ": interrupted while waiting for data");
         } finally {
             lock.unlock();
         }
@@ -283,6 +300,31 @@ public final class InboundStream extends IpcInputStream {
             owner.returnCredit(credit);
         }
         return n == 0 ? consume(b, off, len, mode) : n; // 0 only after leaving the wait to free room: wait again
+    }
+
+    /**
+     * Waits, holding the lock, until there is data, the end, a failure or a close, or until the producer (or the
+     * sender) should first be let go on: room was {@code drained}, or a quarter of the window is to be given back.
+     */
+    private void awaitData(boolean drained) throws InterruptedException, IpcTimeoutException {
+        long remaining = readTimeoutNanos;
+        while (size == 0 && delivered == 0 && !ended && failure == null && !closed) {
+            if (drained || unreturned >= maxBuffered / 4 && !ended) {
+                return;
+            }
+            if (readable == null) {
+                readable = lock.newCondition();
+            }
+            if (readTimeoutNanos <= 0) {
+                readable.await();
+            } else {
+                if (remaining <= 0) {
+                    throw new IpcTimeoutException(owner.description() + ": no data within "
+                            + TimeUnit.NANOSECONDS.toMillis(readTimeoutNanos) + " ms");
+                }
+                remaining = readable.awaitNanos(remaining);
+            }
+        }
     }
 
     @Override

@@ -91,6 +91,66 @@ class InboundStreamTest {
         assertEquals(2000, credits.stream().mapToInt(Integer::intValue).sum());
     }
 
+    /** A read waiting on the empty buffer lends its array: the chunk lands in it, what does not fit waits after. */
+    @Test
+    void aWaitingReadTakesTheChunkIntoItsArrayAndTheRestIsBuffered() throws Exception {
+        InboundStream in = stream(32, 10_000_000_000L); // window given back every 8 bytes read
+        byte[] into = new byte[10];
+        int[] read = {-2};
+        Thread reader = Thread.ofPlatform().start(() -> {
+            try {
+                read[0] = in.read(into, 0, 10);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        awaitWaiting(reader);
+        assertTrue(in.offer(bytes(0, 25), 0, 25));
+        reader.join(10_000);
+        assertFalse(reader.isAlive(), "the read returned");
+        assertEquals(10, read[0]);
+        assertArrayEquals(bytes(0, 10).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), into);
+        assertEquals(List.of(10), credits, "bytes copied into the read count as read: window given back");
+        assertEquals(15, in.available(), "the rest waits in the buffer, in order");
+        byte[] rest = new byte[20];
+        assertEquals(15, in.read(rest, 0, 20));
+        assertArrayEquals(bytes(10, 15).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+                java.util.Arrays.copyOf(rest, 15));
+    }
+
+    /** An interrupted read gives its array back: a later chunk goes to the buffer, not into the abandoned array. */
+    @Test
+    void anInterruptedReadThrowsAndTheNextChunkIsBuffered() throws Exception {
+        InboundStream in = stream(64, 10_000_000_000L);
+        byte[] abandoned = new byte[10];
+        IOException[] thrown = new IOException[1];
+        Thread reader = Thread.ofPlatform().start(() -> {
+            try {
+                in.read(abandoned, 0, 10);
+            } catch (IOException e) {
+                thrown[0] = e;
+            }
+        });
+        awaitWaiting(reader);
+        reader.interrupt();
+        reader.join(10_000);
+        assertFalse(reader.isAlive(), "the read returned");
+        assertTrue(thrown[0] instanceof java.io.InterruptedIOException, String.valueOf(thrown[0]));
+        assertTrue(in.offer(bytes(1, 5), 0, 5));
+        assertArrayEquals(new byte[10], abandoned, "nothing written into the abandoned array");
+        byte[] into = new byte[5];
+        assertEquals(5, in.read(into, 0, 5));
+        assertArrayEquals(bytes(1, 5).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), into);
+    }
+
+    private static void awaitWaiting(Thread thread) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (thread.getState() != Thread.State.TIMED_WAITING && thread.getState() != Thread.State.WAITING) {
+            assertTrue(thread.isAlive() && System.nanoTime() < deadline, "the reader waits: " + thread.getState());
+            Thread.sleep(1);
+        }
+    }
+
     @Test
     void aFullBufferRefusesUntilDrained() throws IOException {
         InboundStream in = stream(64, 0);
