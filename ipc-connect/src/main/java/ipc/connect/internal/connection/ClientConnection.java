@@ -69,6 +69,7 @@ public final class ClientConnection implements AutoCloseable {
     private final ExchangeTable<ClientExchange> exchanges = new ExchangeTable<>();
     /** {@link #onFrame} as the ring's handler, made once: callers poll many times a microsecond. */
     private final RecordHandler frameHandler = this::onFrame;
+    private final PassWakes passWakes = new PassWakes(); // guarded by readLock
     /** Held by whichever thread consumes the response ring: the reader, or a caller waiting for its response. */
     private final ReentrantLock readLock = new ReentrantLock();
     private final AtomicInteger pollingCallers = new AtomicInteger();
@@ -499,7 +500,12 @@ public final class ClientConnection implements AutoCloseable {
                 return 0;
             }
             blocked = false;
-            int work = responses.read(frameHandler, READ_LIMIT);
+            int work;
+            try {
+                work = responses.read(frameHandler, READ_LIMIT);
+            } finally {
+                passWakes.flush();
+            }
             if (work > 0) {
                 serverDoorbell.signal(); // the server's writer may wait for room
             }
@@ -590,6 +596,7 @@ public final class ClientConnection implements AutoCloseable {
                     blocked = true; // its reader rings the doorbell once it has made room
                     return false;
                 }
+                passWakes.offered(exchange.response());
                 midStream = kind == FrameDescriptor.RESPONSE;
                 count(ConnectionDescriptor.CLIENT_RESPONSE_BYTES_OFFSET, chunkLength);
                 return true;

@@ -433,6 +433,11 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         return true;
     }
 
+    /** The response stream, to flush once a pass over the ring has offered it chunks. */
+    InboundStream response() {
+        return response;
+    }
+
     void onWindow(int bytes) {
         requestCredit.grant(bytes);
     }

@@ -64,6 +64,7 @@ public final class InboundStream extends IpcInputStream {
     private int targetOffset;
     private int targetLength;
     private int delivered; // bytes copied into target so far
+    private boolean unwoken; // the read was not woken for the last of them: see flush
 
     private byte[] buffer = EMPTY;
     private int readIndex;
@@ -126,10 +127,29 @@ public final class InboundStream extends IpcInputStream {
                 }
                 size += rest;
             }
-            if (length > 0) {
+            if (rest > 0 || direct > 0 && delivered == targetLength) {
                 wakeConsumer();
+            } else if (direct > 0) {
+                unwoken = true; // the read's array has room for more of this batch: woken by flush
             }
             return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Wakes the waiting read if chunks went into its array without waking it. The producer calls this once it has
+     * offered what there was (the end of its pass over the ring): a read lending a large array is then woken once
+     * per pass, not once per chunk.
+     */
+    public void flush() {
+        lock.lock();
+        try {
+            if (unwoken) {
+                unwoken = false;
+                wakeConsumer();
+            }
         } finally {
             lock.unlock();
         }
@@ -254,6 +274,7 @@ public final class InboundStream extends IpcInputStream {
             if (delivered > 0) { // copied straight into b; anything after them waits in the buffer
                 n = delivered;
                 delivered = 0;
+                unwoken = false;
             } else {
                 if (size == 0 && (ended || failure != null)) {
                     if (failure != null) {

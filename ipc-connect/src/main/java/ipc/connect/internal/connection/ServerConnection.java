@@ -41,6 +41,7 @@ final class ServerConnection {
     private final ExchangeTable<ServerExchange> exchanges = new ExchangeTable<>();
     /** {@link #onFrame} as the ring's handler, made once: the dispatcher polls many times a microsecond. */
     private final RecordHandler frameHandler = this::onFrame;
+    private final PassWakes passWakes = new PassWakes(); // used by the dispatcher, in poll
     private final String description;
     private volatile boolean closed;
     /** The last poll left a frame in the ring for want of room in its handler's buffer (dispatcher only). */
@@ -127,7 +128,11 @@ final class ServerConnection {
         int work;
         blocked = false;
         try {
-            work = requests.read(frameHandler, READ_LIMIT);
+            try {
+                work = requests.read(frameHandler, READ_LIMIT);
+            } finally {
+                passWakes.flush();
+            }
         } catch (RingCorruptedException | ProtocolException e) {
             close("protocol error: " + e.getMessage(), Level.WARNING);
             return 1;
@@ -198,6 +203,7 @@ final class ServerConnection {
                     blocked = true;
                     return false; // the handler is behind: leave the frame in the ring
                 }
+                passWakes.offered(exchange.request());
                 count(ConnectionDescriptor.SERVER_REQUEST_BYTES_OFFSET, chunkLength);
                 if (kind == FrameDescriptor.REQUEST_END) {
                     exchange.endRequest();

@@ -118,6 +118,39 @@ class InboundStreamTest {
                 java.util.Arrays.copyOf(rest, 15));
     }
 
+    /** Chunks that leave room in a waiting read's array do not wake it: the producer's flush, at the end of its pass, does. */
+    @Test
+    void chunksIntoAWaitingReadAreHandedOverByFlush() throws Exception {
+        InboundStream in = stream(64, 0); // no read timeout: only a wake-up ends the wait
+        byte[] into = new byte[40];
+        int[] read = {-2};
+        Thread reader = Thread.ofPlatform().start(() -> {
+            try {
+                read[0] = in.read(into, 0, 40);
+            } catch (IOException e) {
+                read[0] = -3;
+            }
+        });
+        try {
+            awaitWaiting(reader);
+            assertTrue(in.offer(bytes(0, 10), 0, 10));
+            assertTrue(in.offer(bytes(10, 10), 0, 10));
+            in.flush();
+            reader.join(10_000);
+            assertFalse(reader.isAlive(), "woken by the flush");
+        } finally {
+            reader.interrupt();
+            reader.join(10_000);
+        }
+        assertTrue(read[0] == 10 || read[0] == 20, "one chunk, or both: " + read[0]);
+        byte[] rest = new byte[20];
+        int more = read[0] == 20 ? 0 : in.read(rest, 0, 20);
+        assertEquals(20, read[0] + more);
+        byte[] all = java.util.Arrays.copyOf(into, 20);
+        System.arraycopy(rest, 0, all, read[0], more);
+        assertArrayEquals(bytes(0, 20).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), all);
+    }
+
     /** An interrupted read gives its array back: a later chunk goes to the buffer, not into the abandoned array. */
     @Test
     void anInterruptedReadThrowsAndTheNextChunkIsBuffered() throws Exception {
