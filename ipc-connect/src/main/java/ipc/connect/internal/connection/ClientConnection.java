@@ -431,9 +431,11 @@ public final class ClientConnection implements AutoCloseable {
         SignalWaiter waiter = new SignalWaiter(doorbell, settings.spinCount(), settings.yieldCount(),
                 LIVENESS_PERIOD_NANOS);
         long nextLivenessCheck = System.nanoTime() + LIVENESS_PERIOD_NANOS;
+        boolean afterCallers = false;
         try {
             while (!closed.get()) {
                 if (pollingCallers.get() > 0) {
+                    afterCallers = true;
                     // a caller polls the ring: stay off the cores and out of the server's way (not announced)
                     waiter.reset();
                     waiter.stopSpinning(); // the caller may spin in this thread's place
@@ -474,7 +476,13 @@ public final class ClientConnection implements AutoCloseable {
                 } else if (!senderReads) {
                     if (blocked) {
                         waiter.skipSpinning(); // as the server's dispatcher does: the stream's reader needs the core
+                    } else if (afterCallers && !midStream) {
+                        // Back from callers that poll for themselves (one parked, or they stopped): they will again
+                        // for their next calls, and a spinning reader held the place the next one needed, so that
+                        // it parked too and had its response through this thread, call after call.
+                        waiter.skipSpinning();
                     }
+                    afterCallers = false;
                     // while a response streams, its reader needs a core more than this thread needs to be hot
                     waiter.idle(midStream, untilDeadline(now, LIVENESS_PERIOD_NANOS));
                 }
