@@ -92,7 +92,8 @@ final class BenchCommand implements Callable<Integer> {
         System.out.println();
         System.out.println("Machine: " + Runtime.getRuntime().availableProcessors() + " cores, "
                 + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", Java "
-                + Runtime.version() + "; server and client in separate JVMs");
+                + Runtime.version() + "; server and client in separate JVMs, each with its 256 MiB heap"
+                + " committed and touched at start (-Xms256m -Xmx256m -XX:+AlwaysPreTouch)");
         System.out.println();
         System.out.println("| Workload | Ipc.Connect | Unix domain socket (same run) | Ipc.Connect vs UDS | Original (C#, i7) |");
         System.out.println("|---|---|---|---:|---:|");
