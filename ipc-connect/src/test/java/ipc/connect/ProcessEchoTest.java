@@ -152,6 +152,88 @@ class ProcessEchoTest {
         }
     }
 
+    /**
+     * A streamed echo whose source pauses mid-way: what was sent before the pause reaches a read that waits with a
+     * large array at once, on both sides (the handler reading the request, the caller reading the response), not
+     * when more comes or the stream ends.
+     */
+    @Test
+    void partOfAStreamReachesAWaitingReadBeforeTheRest() throws Exception {
+        java.util.concurrent.CountDownLatch more = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch end = new java.util.concurrent.CountDownLatch(1);
+        InputStream source = new InputStream() {
+            private int step;
+
+            @Override
+            public int read() {
+                throw new UnsupportedOperationException("read in blocks");
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                try {
+                    int n = switch (step++) {
+                        case 0 -> 100;
+                        case 1 -> {
+                            more.await();
+                            yield 50;
+                        }
+                        default -> {
+                            end.await();
+                            yield -1;
+                        }
+                    };
+                    if (n > 0) {
+                        java.util.Arrays.fill(b, off, off + Math.min(n, len), (byte) step);
+                    }
+                    return n < 0 ? n : Math.min(n, len);
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException("source interrupted");
+                }
+            }
+        };
+        Thread caller = Thread.currentThread();
+        Thread releaser = null;
+        try (IpcClient client = new IpcClient(factory, SERVER.channel("echo"));
+             InputStream response = client.send(new IpcDataStream(source), TIMEOUT)) {
+            byte[] big = new byte[1 << 20];
+            assertEquals(100, readAtLeast(response, big, 100), "the bytes before the pause");
+            releaser = Thread.ofPlatform().start(() -> {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (caller.getState() != Thread.State.WAITING && caller.getState() != Thread.State.TIMED_WAITING
+                        && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                more.countDown(); // the caller waits in its read: the next 50 bytes go straight into its array
+            });
+            assertEquals(50, readAtLeast(response, big, 50), "the 50 bytes sent while the caller's read waited");
+            for (int i = 0; i < 50; i++) {
+                assertEquals(2, big[i], "byte " + (100 + i));
+            }
+            end.countDown();
+            assertEquals(-1, response.read(big), "the end");
+        } finally {
+            more.countDown();
+            end.countDown();
+            if (releaser != null) {
+                releaser.join(10_000);
+            }
+        }
+    }
+
+    /** Reads until at least {@code count} bytes came (or the end), each read with the whole array; the total. */
+    private static int readAtLeast(InputStream in, byte[] into, int count) throws IOException {
+        int total = 0;
+        while (total < count) {
+            int n = in.read(into, total, into.length - total);
+            if (n < 0) {
+                break;
+            }
+            total += n;
+        }
+        return total;
+    }
+
     @Test
     void sixteenClientProcessesAtOnce() throws Exception {
         TestProcesses.runClients(16, List.of("-Xmx64m"), "OK 2000", 180, "echo", SERVER.channel("bytes"), "2000");
