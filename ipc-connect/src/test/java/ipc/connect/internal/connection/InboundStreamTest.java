@@ -96,19 +96,10 @@ class InboundStreamTest {
     void aWaitingReadTakesTheChunkIntoItsArrayAndTheRestIsBuffered() throws Exception {
         InboundStream in = stream(32, 10_000_000_000L); // window given back every 8 bytes read
         byte[] into = new byte[10];
-        int[] read = {-2};
-        Thread reader = Thread.ofPlatform().start(() -> {
-            try {
-                read[0] = in.read(into, 0, 10);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
-        awaitWaiting(reader);
+        BackgroundRead read = BackgroundRead.waiting(in, into);
         assertTrue(in.offer(bytes(0, 25), 0, 25));
-        reader.join(10_000);
-        assertFalse(reader.isAlive(), "the read returned");
-        assertEquals(10, read[0]);
+        read.join();
+        assertEquals(10, read.count, "thrown: " + read.thrown);
         assertArrayEquals(bytes(0, 10).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), into);
         assertEquals(List.of(10), credits, "bytes copied into the read count as read: window given back");
         assertEquals(15, in.available(), "the rest waits in the buffer, in order");
@@ -118,36 +109,31 @@ class InboundStreamTest {
                 java.util.Arrays.copyOf(rest, 15));
     }
 
-    /** Chunks that leave room in a waiting read's array do not wake it: the producer's flush, at the end of its pass, does. */
+    /**
+     * Chunks that leave room in a waiting read's array do not wake it: the producer's flush, at the end of its pass,
+     * does.
+     */
     @Test
     void chunksIntoAWaitingReadAreHandedOverByFlush() throws Exception {
         InboundStream in = stream(64, 0); // no read timeout: only a wake-up ends the wait
         byte[] into = new byte[40];
-        int[] read = {-2};
-        Thread reader = Thread.ofPlatform().start(() -> {
-            try {
-                read[0] = in.read(into, 0, 40);
-            } catch (IOException e) {
-                read[0] = -3;
-            }
-        });
+        BackgroundRead read = BackgroundRead.waiting(in, into);
         try {
-            awaitWaiting(reader);
             assertTrue(in.offer(bytes(0, 10), 0, 10));
             assertTrue(in.offer(bytes(10, 10), 0, 10));
             in.flush();
-            reader.join(10_000);
-            assertFalse(reader.isAlive(), "woken by the flush");
+            read.join(); // fails if it still waits
         } finally {
-            reader.interrupt();
-            reader.join(10_000);
+            read.thread.interrupt(); // a failed test leaves no thread waiting
+            read.thread.join(10_000);
         }
-        assertTrue(read[0] == 10 || read[0] == 20, "one chunk, or both: " + read[0]);
+        int count = read.count;
+        assertTrue(count == 10 || count == 20, "one chunk, or both: " + count + ", thrown: " + read.thrown);
         byte[] rest = new byte[20];
-        int more = read[0] == 20 ? 0 : in.read(rest, 0, 20);
-        assertEquals(20, read[0] + more);
+        int more = count == 20 ? 0 : in.read(rest, 0, 20);
+        assertEquals(20, count + more);
         byte[] all = java.util.Arrays.copyOf(into, 20);
-        System.arraycopy(rest, 0, all, read[0], more);
+        System.arraycopy(rest, 0, all, count, more);
         assertArrayEquals(bytes(0, 20).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), all);
     }
 
@@ -156,19 +142,10 @@ class InboundStreamTest {
     void anInterruptedReadThrowsAndTheNextChunkIsBuffered() throws Exception {
         InboundStream in = stream(64, 10_000_000_000L);
         byte[] abandoned = new byte[10];
-        IOException[] thrown = new IOException[1];
-        Thread reader = Thread.ofPlatform().start(() -> {
-            try {
-                in.read(abandoned, 0, 10);
-            } catch (IOException e) {
-                thrown[0] = e;
-            }
-        });
-        awaitWaiting(reader);
-        reader.interrupt();
-        reader.join(10_000);
-        assertFalse(reader.isAlive(), "the read returned");
-        assertTrue(thrown[0] instanceof java.io.InterruptedIOException, String.valueOf(thrown[0]));
+        BackgroundRead read = BackgroundRead.waiting(in, abandoned);
+        read.thread.interrupt();
+        read.join();
+        assertTrue(read.thrown instanceof java.io.InterruptedIOException, String.valueOf(read.thrown));
         assertTrue(in.offer(bytes(1, 5), 0, 5));
         assertArrayEquals(new byte[10], abandoned, "nothing written into the abandoned array");
         byte[] into = new byte[5];
@@ -176,11 +153,38 @@ class InboundStreamTest {
         assertArrayEquals(bytes(1, 5).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), into);
     }
 
-    private static void awaitWaiting(Thread thread) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (thread.getState() != Thread.State.TIMED_WAITING && thread.getState() != Thread.State.WAITING) {
-            assertTrue(thread.isAlive() && System.nanoTime() < deadline, "the reader waits: " + thread.getState());
-            Thread.sleep(1);
+    /** A read of a whole array on a platform thread of its own: its count, or what it threw. */
+    private static final class BackgroundRead {
+        final Thread thread;
+        volatile int count = -2;
+        volatile IOException thrown;
+
+        private BackgroundRead(InboundStream in, byte[] into) {
+            thread = Thread.ofPlatform().start(() -> {
+                try {
+                    count = in.read(into, 0, into.length);
+                } catch (IOException e) {
+                    thrown = e;
+                }
+            });
+        }
+
+        /** Starts the read and returns once it waits for data. */
+        static BackgroundRead waiting(InboundStream in, byte[] into) throws InterruptedException {
+            BackgroundRead read = new BackgroundRead(in, into);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            Thread.State state;
+            while ((state = read.thread.getState()) != Thread.State.TIMED_WAITING && state != Thread.State.WAITING) {
+                assertTrue(read.thread.isAlive() && System.nanoTime() < deadline, "the read waits: " + state);
+                Thread.sleep(1);
+            }
+            return read;
+        }
+
+        /** Waits (at most 10 s) for the read to return. */
+        void join() throws InterruptedException {
+            thread.join(10_000);
+            assertFalse(thread.isAlive(), "the read returned");
         }
     }
 
