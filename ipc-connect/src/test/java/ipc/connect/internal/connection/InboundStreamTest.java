@@ -188,6 +188,51 @@ class InboundStreamTest {
         }
     }
 
+    /** readAllBytes: the rest of an ended body exactly, across the wrap and after a view; the end after it. */
+    @Test
+    void readAllBytesTakesTheRestOfTheBody() throws Exception {
+        InboundStream in = stream(64, 0);
+        assertTrue(in.offer(bytes(0, 40), 0, 40));
+        assertEquals(30, in.skip(30));
+        assertTrue(in.offer(bytes(40, 40), 0, 40)); // wraps around the 64-byte buffer
+        in.end();
+        assertArrayEquals(bytes(30, 50).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), in.readAllBytes(),
+                "the rest, across the wrap");
+        assertArrayEquals(new byte[0], in.readAllBytes(), "at the end: empty");
+        assertEquals(-1, in.read());
+        in.close();
+        assertThrows(IOException.class, in::readAllBytes);
+
+        InboundStream viewed = stream(64, 0);
+        assertTrue(viewed.offer(bytes(0, 20), 0, 20));
+        viewed.end();
+        assertEquals(5, viewed.readView(5).remaining());
+        assertArrayEquals(bytes(5, 15).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), viewed.readAllBytes(),
+                "after a lent view: what follows it");
+    }
+
+    /** readAllBytes before the end waits for the rest, chunk by chunk. */
+    @Test
+    void readAllBytesOfABodyStillComingWaitsForItsEnd() throws Exception {
+        InboundStream in = stream(64, 10_000_000_000L);
+        assertTrue(in.offer(bytes(0, 10), 0, 10));
+        Thread producer = Thread.ofPlatform().start(() -> {
+            for (int from = 10; from < 200; from += 10) {
+                MemorySegment chunk = bytes(from, 10);
+                while (!in.offer(chunk, 0, 10)) {
+                    Thread.onSpinWait();
+                }
+            }
+            in.end();
+        });
+        try {
+            assertArrayEquals(bytes(0, 200).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), in.readAllBytes());
+        } finally {
+            producer.join(10_000);
+            assertFalse(producer.isAlive(), "producer ended");
+        }
+    }
+
     @Test
     void aFullBufferRefusesUntilDrained() throws IOException {
         InboundStream in = stream(64, 0);
