@@ -27,6 +27,8 @@ import java.util.function.Supplier;
  */
 public final class FrameWriter {
     private static final long PARK_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    /** The least a streamed body's first chunk array holds: see {@link #chunkArray}. */
+    private static final int FIRST_CHUNK_BYTES = 4096;
 
     private final OneToOneRing ring;
     private final Signal peer;
@@ -178,13 +180,14 @@ public final class FrameWriter {
     public boolean writeStream(long requestId, int dataKind, int endKind, InputStream source, Credit credit,
                                long stallTimeoutNanos, BooleanSupplier cancelled, Supplier<String> description)
             throws IOException {
-        byte[] chunk = new byte[maxChunk];
+        byte[] chunk = null;
+        int filled = 0;
         while (true) {
             if (cancelled.getAsBoolean()) {
                 return false;
             }
-            int filled;
             try {
+                chunk = chunkArray(chunk, filled, source);
                 filled = source.read(chunk, 0, chunk.length);
                 if (filled < 0) {
                     break;
@@ -214,6 +217,21 @@ public final class FrameWriter {
         }
         write(endKind, requestId, chunk, 0, 0, stallTimeoutNanos, description);
         return true;
+    }
+
+    /**
+     * The array to read a source's next chunk into: at first as large as what the source says it has, at least
+     * {@value #FIRST_CHUNK_BYTES} bytes; four times larger once a read filled it, up to a frame. A short streamed body
+     * (an echo of a small request) so takes a few KiB rather than a frame's 128 KiB.
+     */
+    private byte[] chunkArray(byte[] last, int lastFilled, InputStream source) throws IOException {
+        if (last == null) {
+            return new byte[Math.min(maxChunk, Math.max(FIRST_CHUNK_BYTES, source.available()))];
+        }
+        if (lastFilled == last.length && last.length < maxChunk) {
+            return new byte[(int) Math.min(maxChunk, 4L * last.length)];
+        }
+        return last;
     }
 
     /**
