@@ -4,6 +4,7 @@ import ipc.connect.IpcClosedException;
 import ipc.connect.IpcDataWriter;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -15,6 +16,8 @@ import java.util.function.Supplier;
  */
 final class FrameOutputStream extends OutputStream {
     private static final byte[] NOTHING = new byte[0];
+    /** The gathering buffer's first size: see {@link #makeRoom}. */
+    private static final int FIRST_GATHER_BYTES = 4096;
     private final FrameWriter writer;
     private final long requestId;
     private final int dataKind;
@@ -22,7 +25,7 @@ final class FrameOutputStream extends OutputStream {
     private final long stallTimeoutNanos;
     private final BooleanSupplier cancelled;
     private final Supplier<String> description;
-    private byte[] gathered; // allocated on the first small write
+    private byte[] gathered; // allocated on the first small write, grown up to DIRECT_WRITE_BYTES
     private int count;
     private boolean stopped;
     private IOException failed; // the connection's failure a write met
@@ -60,13 +63,30 @@ final class FrameOutputStream extends OutputStream {
         count += len;
     }
 
-    /** Makes room to gather {@code len} more bytes (fewer than the buffer holds): allocates it, or sends it. */
+    /**
+     * Makes room to gather {@code len} more bytes (fewer than {@link IpcDataWriter#DIRECT_WRITE_BYTES}): sends what
+     * is gathered if the buffer at its largest could not hold them too, and grows the buffer as needed. It starts
+     * small: a body of a few small writes allocated the whole 64 KiB for each exchange.
+     */
     private void makeRoom(int len) throws IOException {
-        if (gathered == null) {
-            gathered = new byte[IpcDataWriter.DIRECT_WRITE_BYTES];
-        } else if (len > gathered.length - count) {
+        if (gathered != null && len <= gathered.length - count) {
+            return;
+        }
+        if (count + len > IpcDataWriter.DIRECT_WRITE_BYTES) {
             flush();
         }
+        if (gathered == null || len > gathered.length - count) {
+            gathered = Arrays.copyOf(gathered == null ? NOTHING : gathered, gatherSize(count + len));
+        }
+    }
+
+    /** The least of {@value #FIRST_GATHER_BYTES} times a power of four that holds {@code bytes}, at most the largest. */
+    private static int gatherSize(int bytes) {
+        int size = FIRST_GATHER_BYTES;
+        while (size < bytes) {
+            size *= 4;
+        }
+        return Math.min(size, IpcDataWriter.DIRECT_WRITE_BYTES);
     }
 
     /** Sends the gathered bytes now. */
