@@ -211,6 +211,32 @@ class InboundStreamTest {
                 "after a lent view: what follows it");
     }
 
+    /** transferTo writes the rest of the body, in order across the wrap, while a producer still offers it. */
+    @Test
+    void transferToWritesTheRestOfTheBody() throws Exception {
+        InboundStream in = stream(64, 10_000_000_000L);
+        assertTrue(in.offer(bytes(0, 40), 0, 40));
+        assertEquals(30, in.skip(30));
+        Thread producer = Thread.ofPlatform().start(() -> {
+            for (int from = 40; from < 400; from += 40) {
+                MemorySegment chunk = bytes(from, 40);
+                while (!in.offer(chunk, 0, 40)) {
+                    Thread.onSpinWait();
+                }
+            }
+            in.end();
+        });
+        try {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            assertEquals(370, in.transferTo(out));
+            assertArrayEquals(bytes(30, 370).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), out.toByteArray());
+            assertEquals(-1, in.read(), "at the end");
+        } finally {
+            producer.join(10_000);
+            assertFalse(producer.isAlive(), "producer ended");
+        }
+    }
+
     /** readAllBytes before the end waits for the rest, chunk by chunk. */
     @Test
     void readAllBytesOfABodyStillComingWaitsForItsEnd() throws Exception {
