@@ -24,17 +24,21 @@ import java.util.function.Supplier;
 final class Credit {
     private static final long CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final VarHandle AVAILABLE;
+    private static final VarHandle LOCK;
 
     static {
         try {
-            AVAILABLE = MethodHandles.lookup().findVarHandle(Credit.class, "available", long.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            AVAILABLE = lookup.findVarHandle(Credit.class, "available", long.class);
+            LOCK = lookup.findVarHandle(Credit.class, "lock", ReentrantLock.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    // A lock rather than a monitor, as in InboundStream: virtual threads wait here.
-    private final ReentrantLock lock = new ReentrantLock();
+    // A lock rather than a monitor, as in InboundStream: virtual threads wait here. Made by the first thread that
+    // needs it: a body within the window (every small one) never does, and saves its 48 bytes.
+    private volatile ReentrantLock lock;
     private Condition granted; // made by the first sender that waits
     private volatile long available;
     private volatile boolean waiting;
@@ -76,6 +80,7 @@ final class Credit {
 
     private int takeWaiting(int wanted, long stallTimeoutNanos, BooleanSupplier cancelled,
                             Supplier<String> description) throws IOException {
+        ReentrantLock lock = lock();
         lock.lock();
         try {
             long deadline = System.nanoTime() + stallTimeoutNanos;
@@ -111,6 +116,15 @@ final class Credit {
         }
     }
 
+    private ReentrantLock lock() {
+        ReentrantLock current = lock;
+        if (current == null) {
+            ReentrantLock made = new ReentrantLock();
+            current = LOCK.compareAndSet(this, null, made) ? made : lock;
+        }
+        return current;
+    }
+
     /** Poller: the receiver made room for {@code bytes} more. */
     void grant(long bytes) {
         long current;
@@ -130,6 +144,12 @@ final class Credit {
     }
 
     private void signalWaiter() {
+        // No lock yet: no sender has begun to wait. One that begins later made it before it read released or the
+        // credit (volatile, after its write of the lock), so it sees what this thread wrote before it came here.
+        ReentrantLock lock = this.lock;
+        if (lock == null) {
+            return;
+        }
         lock.lock();
         try {
             if (granted != null) {
