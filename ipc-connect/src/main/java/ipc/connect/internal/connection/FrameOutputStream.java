@@ -80,7 +80,7 @@ final class FrameOutputStream extends OutputStream {
         }
     }
 
-    /** The least of {@value #FIRST_GATHER_BYTES} times a power of four that holds {@code bytes}, at most the largest. */
+    /** The least {@value #FIRST_GATHER_BYTES} times a power of four that holds {@code bytes}, at most the largest. */
     private static int gatherSize(int bytes) {
         int size = FIRST_GATHER_BYTES;
         while (size < bytes) {

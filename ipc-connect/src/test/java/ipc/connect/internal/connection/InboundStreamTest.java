@@ -183,8 +183,7 @@ class InboundStreamTest {
 
         /** Waits (at most 10 s) for the read to return. */
         void join() throws InterruptedException {
-            thread.join(10_000);
-            assertFalse(thread.isAlive(), "the read returned");
+            joinWithin10s(thread, "the read returned");
         }
     }
 
@@ -217,23 +216,14 @@ class InboundStreamTest {
         InboundStream in = stream(64, 10_000_000_000L);
         assertTrue(in.offer(bytes(0, 40), 0, 40));
         assertEquals(30, in.skip(30));
-        Thread producer = Thread.ofPlatform().start(() -> {
-            for (int from = 40; from < 400; from += 40) {
-                MemorySegment chunk = bytes(from, 40);
-                while (!in.offer(chunk, 0, 40)) {
-                    Thread.onSpinWait();
-                }
-            }
-            in.end();
-        });
+        Thread producer = produce(in, 40, 400, 40);
         try {
             java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
             assertEquals(370, in.transferTo(out));
             assertArrayEquals(bytes(30, 370).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), out.toByteArray());
             assertEquals(-1, in.read(), "at the end");
         } finally {
-            producer.join(10_000);
-            assertFalse(producer.isAlive(), "producer ended");
+            joinWithin10s(producer, "producer ended");
         }
     }
 
@@ -242,21 +232,30 @@ class InboundStreamTest {
     void readAllBytesOfABodyStillComingWaitsForItsEnd() throws Exception {
         InboundStream in = stream(64, 10_000_000_000L);
         assertTrue(in.offer(bytes(0, 10), 0, 10));
-        Thread producer = Thread.ofPlatform().start(() -> {
-            for (int from = 10; from < 200; from += 10) {
-                MemorySegment chunk = bytes(from, 10);
-                while (!in.offer(chunk, 0, 10)) {
+        Thread producer = produce(in, 10, 200, 10);
+        try {
+            assertArrayEquals(bytes(0, 200).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), in.readAllBytes());
+        } finally {
+            joinWithin10s(producer, "producer ended");
+        }
+    }
+
+    /** A thread offering bytes {@code from} to {@code to}, {@code chunk} at a time (again if refused), then the end. */
+    private static Thread produce(InboundStream in, int from, int to, int chunk) {
+        return Thread.ofPlatform().start(() -> {
+            for (int at = from; at < to; at += chunk) {
+                MemorySegment bytes = bytes(at, chunk);
+                while (!in.offer(bytes, 0, chunk)) {
                     Thread.onSpinWait();
                 }
             }
             in.end();
         });
-        try {
-            assertArrayEquals(bytes(0, 200).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), in.readAllBytes());
-        } finally {
-            producer.join(10_000);
-            assertFalse(producer.isAlive(), "producer ended");
-        }
+    }
+
+    private static void joinWithin10s(Thread thread, String what) throws InterruptedException {
+        thread.join(10_000);
+        assertFalse(thread.isAlive(), what);
     }
 
     @Test
