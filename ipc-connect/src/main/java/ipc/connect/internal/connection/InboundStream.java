@@ -207,8 +207,8 @@ public final class InboundStream extends IpcInputStream {
 
     /**
      * The rest of the body. Once it has all come (a small body has, before it is read), one array of its exact size;
-     * otherwise as {@link java.io.InputStream#readAllBytes}, which reads through a 16 KiB array of its own: a handler
-     * reading an 11-byte request so allocated 16,840 bytes a request, 416 now.
+     * otherwise as {@link java.io.InputStream#readAllBytes}, which reads through a 16 KiB array of its own (a handler
+     * reading an 11-byte request so allocated over 16 KiB a request).
      */
     @Override
     public byte[] readAllBytes() throws IOException {
