@@ -17,7 +17,7 @@ import java.util.function.Supplier;
 final class FrameOutputStream extends OutputStream {
     private static final byte[] NOTHING = new byte[0];
     /** The gathering buffer's first size: see {@link #makeRoom}. */
-    private static final int FIRST_GATHER_BYTES = 4096;
+    private static final int FIRST_GATHER_BYTES = 256;
     private final FrameWriter writer;
     private final long requestId;
     private final int dataKind;

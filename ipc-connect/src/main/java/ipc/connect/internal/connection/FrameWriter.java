@@ -28,7 +28,7 @@ import java.util.function.Supplier;
 public final class FrameWriter {
     private static final long PARK_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** The least a streamed body's first chunk array holds: see {@link #chunkArray}. */
-    private static final int FIRST_CHUNK_BYTES = 4096;
+    private static final int FIRST_CHUNK_BYTES = 256;
 
     private final OneToOneRing ring;
     private final Signal peer;
@@ -222,7 +222,7 @@ public final class FrameWriter {
     /**
      * The array to read a source's next chunk into: at first as large as what the source says it has, at least
      * {@value #FIRST_CHUNK_BYTES} bytes; four times larger once a read filled it, up to a frame. A short streamed body
-     * (an echo of a small request) so takes a few KiB rather than a frame's 128 KiB.
+     * (an echo of a small request) so takes a few hundred bytes rather than a frame's 128 KiB.
      */
     private byte[] chunkArray(byte[] last, int lastFilled, InputStream source) throws IOException {
         if (last == null) {
