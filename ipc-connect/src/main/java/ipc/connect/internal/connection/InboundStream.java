@@ -144,6 +144,11 @@ public final class InboundStream extends IpcInputStream {
      * per pass, not once per chunk.
      */
     public void flush() {
+        if (!unwoken) {
+            // Only the producer, the thread calling this, sets it: unlocked, it sees its own write (or the read's
+            // later clearing). Most offers wake at once, so most flushes stop here rather than take the lock.
+            return;
+        }
         lock.lock();
         try {
             if (unwoken) {
@@ -161,11 +166,16 @@ public final class InboundStream extends IpcInputStream {
         }
         int capacity = Math.max(64, Integer.highestOneBit(Math.max(needed - 1, 1)) << 1);
         byte[] grown = new byte[capacity];
-        int first = Math.min(size, buffer.length - readIndex);
-        System.arraycopy(buffer, readIndex, grown, 0, first);
-        System.arraycopy(buffer, 0, grown, first, size - first);
+        copyBuffered(grown, 0, size);
         buffer = grown;
         readIndex = 0;
+    }
+
+    /** Copies the first {@code n} buffered bytes (from {@link #readIndex}, across the wrap) into {@code into}. */
+    private void copyBuffered(byte[] into, int at, int n) {
+        int first = Math.min(n, buffer.length - readIndex);
+        System.arraycopy(buffer, readIndex, into, at, first);
+        System.arraycopy(buffer, 0, into, at + first, n - first);
     }
 
     /** The body is complete. */
@@ -228,9 +238,7 @@ public final class InboundStream extends IpcInputStream {
             }
             byte[] whole = new byte[size];
             if (size > 0) {
-                int first = Math.min(size, buffer.length - readIndex);
-                System.arraycopy(buffer, readIndex, whole, 0, first);
-                System.arraycopy(buffer, 0, whole, first, size - first);
+                copyBuffered(whole, 0, size);
                 readIndex = (readIndex + size) & (buffer.length - 1);
                 size = 0;
             }
@@ -335,14 +343,10 @@ public final class InboundStream extends IpcInputStream {
                     return -1;
                 }
                 n = Math.min(len, size);
-                int first = Math.min(n, buffer.length - readIndex);
                 switch (mode) {
-                    case COPY -> {
-                        System.arraycopy(buffer, readIndex, b, off, first);
-                        System.arraycopy(buffer, 0, b, off + first, n - first);
-                    }
+                    case COPY -> copyBuffered(b, off, n);
                     case VIEW -> {
-                        n = first;
+                        n = Math.min(n, buffer.length - readIndex); // contiguous: up to the wrap
                         viewArray = buffer;
                         viewStart = readIndex;
                         lent = n; // freed, and given back as window, on the next consume
