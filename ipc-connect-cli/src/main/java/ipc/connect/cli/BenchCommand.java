@@ -23,6 +23,14 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Run the benchmark workloads between a server process and a client process.")
 final class BenchCommand implements Callable<Integer> {
+    /**
+     * The heap of the bench's JVMs, committed and touched at start, as latency-minded JVMs run: the first write to each
+     * fresh page of the heap faults into the kernel, which on this project's 2-core VM took ~10 µs, one small request
+     * in ten (p99 11-50 µs for most of a run, until the heap had been gone over; 1.7-5.9 µs pre-touched). Both columns
+     * run in these processes; the table's machine line prints these options.
+     */
+    private static final List<String> JVM_HEAP = List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch");
+
     @Option(names = "--quick", description = "A smaller run: 20,000 requests and 1 GB each way.")
     boolean quick;
 
@@ -92,8 +100,8 @@ final class BenchCommand implements Callable<Integer> {
         System.out.println();
         System.out.println("Machine: " + Runtime.getRuntime().availableProcessors() + " cores, "
                 + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", Java "
-                + Runtime.version() + "; server and client in separate JVMs, each with its 256 MiB heap"
-                + " committed and touched at start (-Xms256m -Xmx256m -XX:+AlwaysPreTouch)");
+                + Runtime.version() + "; server and client in separate JVMs, each with its heap committed and"
+                + " touched at start (" + String.join(" ", JVM_HEAP) + ")");
         System.out.println();
         System.out.println("| Workload | Ipc.Connect | Unix domain socket (same run) | Ipc.Connect vs UDS | Original (C#, i7) |");
         System.out.println("|---|---|---|---:|---:|");
@@ -215,13 +223,7 @@ final class BenchCommand implements Callable<Integer> {
         List<String> line = new ArrayList<>();
         line.add(ProcessHandle.current().info().command().orElse("java"));
         line.add("--enable-native-access=ALL-UNNAMED");
-        line.add("-Xmx256m");
-        // The heap committed and touched at start, as latency-minded JVMs run: the first write to each fresh page of
-        // the heap faults into the kernel, which on this project's 2-core VM took ~10 µs, one small request in ten
-        // (p99 11-50 µs for most of a run, until the heap had been gone over; 1.7-5.9 µs pre-touched). Both columns
-        // run in these processes.
-        line.add("-Xms256m");
-        line.add("-XX:+AlwaysPreTouch");
+        line.addAll(JVM_HEAP);
         line.add("-cp");
         line.add(System.getProperty("java.class.path"));
         line.add(Main.class.getName());
