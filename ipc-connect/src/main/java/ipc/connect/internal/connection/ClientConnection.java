@@ -94,6 +94,8 @@ public final class ClientConnection implements AutoCloseable {
      * reads it (under the read lock).
      */
     private boolean midStream;
+    /** The exchange whose response's view holds a record of the response ring in place, if any (see endLoan). */
+    private volatile ClientExchange lentTo;
     private Thread reader;
 
     private ClientConnection(String name, ChannelSettings settings, SharedDirectory directory, MappedFile channelFile,
@@ -344,6 +346,13 @@ public final class ClientConnection implements AutoCloseable {
      * @throws IpcClosedException if the connection is dead or closed
      */
     public ClientExchange begin(long timeoutNanos) throws IOException {
+        ClientExchange holder = lentTo;
+        if (holder != null && holder.response().isViewedInPlaceBy(Thread.currentThread())) {
+            // its response would wait behind the record this thread holds: fail now rather than at the timeout
+            throw new IpcException(description + ": this thread holds a view of the response to request "
+                    + holder.requestId() + " in place in shared memory (readView), which holds the connection's"
+                    + " later responses back until that stream is read on or closed; read on or close it first");
+        }
         ClientExchange exchange = new ClientExchange(this, nextRequestId.incrementAndGet(), timeoutNanos);
         count(ConnectionDescriptor.CLIENT_REQUESTS_OFFSET, 1);
         exchanges.put(exchange);
@@ -425,6 +434,29 @@ public final class ClientConnection implements AutoCloseable {
         doorbell.wakeSleepers();
     }
 
+    /**
+     * The response stream a record was lent to gives it back: reads of the ring go on after it. Unless its consumer
+     * {@code readsNext} (so polls the ring itself, or the reader is woken as it stops) and no other exchange is
+     * pending, the reader is woken: it stopped at the lent record.
+     */
+    void endLoan(boolean readsNext) {
+        readLock.lock();
+        try {
+            lentTo = null;
+            if (failure == null) {
+                responses.endLoan();
+            }
+        } catch (IllegalStateException unmapped) {
+            // the connection ended meanwhile: nothing left to give back
+        } finally {
+            readLock.unlock();
+        }
+        serverDoorbell.signal(); // the server's writer may wait for room
+        if (!readsNext || exchanges.size() > 1) {
+            doorbell.wakeSleepers();
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------ reader thread
 
     private void run() {
@@ -474,8 +506,10 @@ public final class ClientConnection implements AutoCloseable {
                 if (work > 0) {
                     waiter.reset();
                 } else if (!senderReads) {
-                    if (blocked) {
-                        waiter.skipSpinning(); // as the server's dispatcher does: the stream's reader needs the core
+                    if (blocked || lentTo != null) {
+                        // as the server's dispatcher does: the stream's reader needs the core (and gives the lent
+                        // record back before this thread can read on)
+                        waiter.skipSpinning();
                     } else if (afterCallers && !midStream) {
                         // Back from callers that poll for themselves (one parked, or they stopped): they will again
                         // for their next calls, and a spinning reader held the place the next one needed, so that
@@ -542,15 +576,18 @@ public final class ClientConnection implements AutoCloseable {
 
     /**
      * A caller stops polling. The reader thread takes over at once if {@code needReader} (the caller will park, or
-     * its response is still streaming) or other exchanges are pending; otherwise it resumes within its period.
+     * its exchange needs frames it will not poll for) or other exchanges than the caller's are pending; otherwise it
+     * resumes within its period.
      *
      * @param onDoorbell what {@link #startPolling()} returned
+     * @param own the caller's exchange
      */
-    void stopPolling(boolean needReader, boolean onDoorbell) {
+    void stopPolling(boolean needReader, boolean onDoorbell, ClientExchange own) {
         if (onDoorbell) {
             doorbell.stopPolling();
         }
-        if (pollingCallers.decrementAndGet() == 0 && (needReader || !exchanges.isEmpty())) {
+        if (pollingCallers.decrementAndGet() == 0
+                && (needReader || exchanges.size() > (exchanges.get(own.requestId()) == own ? 1 : 0))) {
             Thread parked = readerParked;
             if (parked != null) {
                 LockSupport.unpark(parked);
@@ -600,11 +637,18 @@ public final class ClientConnection implements AutoCloseable {
                 if (exchange == null) {
                     return true; // a late response to a request given up: dropped
                 }
-                if (!exchange.onData(buffer, chunkOffset, chunkLength, kind == FrameDescriptor.RESPONSE_END)) {
+                boolean end = kind == FrameDescriptor.RESPONSE_END;
+                // In place only while no other exchange is pending: the ring stops at a lent record, and the
+                // responses after it wait until its reader reads on (see begin).
+                if (exchanges.size() == 1 && exchange.lend(buffer, chunkOffset, chunkLength, end)) {
+                    lentTo = exchange;
+                    responses.lend();
+                } else if (!exchange.onData(buffer, chunkOffset, chunkLength, end)) {
                     blocked = true; // its reader rings the doorbell once it has made room
                     return false;
+                } else {
+                    passWakes.offered(exchange.response());
                 }
-                passWakes.offered(exchange.response());
                 midStream = kind == FrameDescriptor.RESPONSE;
                 count(ConnectionDescriptor.CLIENT_RESPONSE_BYTES_OFFSET, chunkLength);
                 return true;

@@ -115,6 +115,22 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         cancel();
     }
 
+    // the caller took all of a response record lent in place and came back (or closed the response)
+    @Override
+    public void endLoan(boolean readsNext) {
+        connection.endLoan(readsNext);
+    }
+
+    /**
+     * The caller waits for more of the response: it polls the response ring itself for a while, as for the response's
+     * beginning (see {@link #awaitResponse}), so the chunks come into its array, or are lent to its view, without a
+     * hand-off from the reader thread.
+     */
+    @Override
+    public void pollFor(int seen) {
+        pollUntil(false, seen, System.nanoTime(), SPIN_NANOS, false);
+    }
+
     // caller thread, while reading the response: the server may send this much more
     @Override
     public void returnCredit(int bytes) {
@@ -244,13 +260,35 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         // Busy phase: poll the response ring ourselves for a short while; a fast handler answers within it.
         long now = System.nanoTime();
         boolean wokeServer = connection.requests().peerWokenAt() - startedAt() >= 0;
-        long spinFor = wokeServer ? SPIN_AFTER_WAKE_NANOS : SPIN_NANOS;
+        pollUntil(true, 0, now, wokeServer ? SPIN_AFTER_WAKE_NANOS : SPIN_NANOS, wokeServer);
+        try {
+            return begun.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            giveUpAfterTimeout();
+            throw timeoutException();
+        } catch (ExecutionException e) {
+            cancel();
+            throw Failures.inCaller(e.getCause());
+        } catch (InterruptedException e) {
+            cancel();
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException(description.get() + ": interrupted while waiting for the response");
+        }
+    }
+
+    /**
+     * Polls the response ring on the caller's thread, for {@code spinFor} from {@code now} if it has a spinning place,
+     * until the response has begun ({@code begin}) or the response stream's progress is no longer {@code seen}. The
+     * reader thread stays off meanwhile; it takes over when the caller stops unless the caller has what it waited
+     * for and nothing else needs reading.
+     */
+    private void pollUntil(boolean begin, int seen, long now, long spinFor, boolean wokeServer) {
         boolean onDoorbell = connection.startPolling();
         boolean spinning = Spinners.tryEnter();
         // On one core nobody spins: the caller polls for the whole time, yielding at every pass so the server runs.
         long spinUntil = now + (spinning || Spinners.PLACES == 0 ? spinFor : PLACE_GRACE_NANOS);
         try {
-            for (int idle = 1; !begun.isDone() && System.nanoTime() - spinUntil < 0; idle++) {
+            for (int idle = 1; !arrived(begin, seen) && System.nanoTime() - spinUntil < 0; idle++) {
                 if (!spinning && (spinning = Spinners.tryEnter())) {
                     spinUntil = now + spinFor;
                 }
@@ -268,21 +306,16 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
             if (spinning) {
                 Spinners.leave();
             }
-            connection.stopPolling(!begun.isDone() || !response.isEnded(), onDoorbell);
+            // the reader is needed if the caller will park, or while the request's body is still being sent (its
+            // window comes back through the ring), or for a response still streaming to a caller that only awaited
+            // its beginning
+            boolean needReader = !arrived(begin, seen) || !requestDone || begin && !response.isEnded();
+            connection.stopPolling(needReader, onDoorbell, this);
         }
-        try {
-            return begun.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            giveUpAfterTimeout();
-            throw timeoutException();
-        } catch (ExecutionException e) {
-            cancel();
-            throw Failures.inCaller(e.getCause());
-        } catch (InterruptedException e) {
-            cancel();
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException(description.get() + ": interrupted while waiting for the response");
-        }
+    }
+
+    private boolean arrived(boolean begin, int seen) {
+        return begin ? begun.isDone() : response.progress() != seen;
     }
 
     /**
@@ -421,6 +454,25 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         if (!response.offer(buffer, offset, length)) {
             return false;
         }
+        afterChunk(end);
+        return true;
+    }
+
+    /**
+     * A chunk of the response, lent in place if a view waits for it ({@link InboundStream#lend}); the last one if
+     * {@code end}.
+     *
+     * @return whether it was lent: if so, its ring record must stay until {@link #endLoan}; if not, offer it
+     */
+    boolean lend(MemorySegment buffer, long offset, int length, boolean end) {
+        if (!response.lend(buffer, offset, length)) {
+            return false;
+        }
+        afterChunk(end);
+        return true;
+    }
+
+    private void afterChunk(boolean end) {
         if (end) {
             response.end();
             responseDone = true;
@@ -430,7 +482,6 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         if (asyncResult != null && !delivered) {
             deliverAsync();
         }
-        return true;
     }
 
     /** The response stream, to flush once a pass over the ring has offered it chunks. */

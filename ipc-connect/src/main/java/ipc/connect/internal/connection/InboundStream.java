@@ -18,8 +18,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>When the buffer is full, {@link #offer} refuses the chunk and the poller leaves it in the ring; once the
  * consumer has drained half of the buffer it runs {@code onDrained} so the poller looks again. A view lent by
- * {@link #readView} stays untouched (and unreturned as window) until the consumer's next call. Data arrives in order;
- * after the end (or a failure) the buffered bytes are still delivered before {@code -1} (or the failure).
+ * {@link #readView} stays untouched (and unreturned as window) until the consumer's next call. While a
+ * {@code readView} waits on the empty buffer, the poller may {@link #lend} it the ring's record itself rather than copy
+ * it: the views are then of shared memory, and the record is given back ({@link Owner#endLoan}) once its bytes are
+ * taken and the consumer comes back, or on close. Data arrives in order; after the end (or a failure) the buffered
+ * bytes are still delivered before {@code -1} (or the failure).
  *
  * <p>Thread-safety: one producer thread and one consumer thread at a time; {@link #close()} and {@link #fail} may
  * come from any thread. Reads happen-after the offers whose bytes they return.
@@ -27,7 +30,8 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class InboundStream extends IpcInputStream {
     private static final int COPY = 0;
     private static final int DISCARD = 1;
-    private static final int VIEW = 2;
+    private static final int VIEW = 2; // from the buffer only, for transferTo
+    private static final int IN_PLACE = 3; // from the buffer or from a lent record, for readView
 
     private static final byte[] EMPTY = new byte[0];
 
@@ -44,6 +48,24 @@ public final class InboundStream extends IpcInputStream {
 
         /** Run (outside the lock) with bytes of window to give back to the sender. */
         void returnCredit(int bytes);
+
+        /**
+         * Gives back the ring record {@linkplain #lend lent} to the stream; run once per loan, outside the lock. Only
+         * owners whose poller lends records need it.
+         *
+         * @param readsNext the consumer reads on at once (and so polls, or finds data): nobody else need be woken
+         */
+        default void endLoan(boolean readsNext) {
+            throw new UnsupportedOperationException("no record is lent to this stream");
+        }
+
+        /**
+         * Polls for the stream's data on the consumer's thread for a short while before the consumer waits to be
+         * woken: returns once {@link InboundStream#progress()} is no longer {@code seen}, or when polling on would
+         * cost more than waiting. The default does nothing: the consumer waits at once.
+         */
+        default void pollFor(int seen) {
+        }
     }
 
     // A lock rather than a monitor: a virtual thread blocked on a monitor is resumed through a JDK thread of its
@@ -65,6 +87,19 @@ public final class InboundStream extends IpcInputStream {
     private int targetLength;
     private int delivered; // bytes copied into target so far
     private boolean unwoken; // the read was not woken for the last of them: see flush
+
+    // A readView that waits on an empty buffer may be lent the ring's record in place (no copy at all): its views are
+    // then of shared memory, until all of it is taken and the consumer comes back (or closes the stream).
+    private boolean wantsLoan;
+    private MemorySegment loan; // the lent record's memory, or null
+    private long loanOffset;
+    private int loanLength;
+    private int loanTaken; // bytes of it taken so far
+    private MemorySegment viewSegment; // the memory of the last view if it was lent in place, else null
+    private long viewOffset;
+    private volatile Thread loanViewer; // the thread that took views of the lent record, while it is lent
+    /** Bumped (under the lock) whenever a waiting consumer has something new to look at: see Owner#pollFor. */
+    private volatile int progress;
 
     private byte[] buffer = EMPTY;
     private int readIndex;
@@ -160,6 +195,31 @@ public final class InboundStream extends IpcInputStream {
         }
     }
 
+    /**
+     * Lends the chunk in place to a {@code readView} waiting on the empty buffer, rather than copying it: the consumer
+     * reads it where it lies, and the poller must keep the ring's record there (see
+     * {@link ipc.connect.internal.ring.OneToOneRing#lend()}) until {@link Owner#endLoan}.
+     *
+     * @return whether it was lent; if not, {@link #offer} it
+     */
+    public boolean lend(MemorySegment source, long offset, int length) {
+        lock.lock();
+        try {
+            if (!wantsLoan || size > 0 || lent > 0 || loan != null || length == 0 || closed || failure != null
+                    || ended) {
+                return false;
+            }
+            loan = source;
+            loanOffset = offset;
+            loanLength = length;
+            loanTaken = 0;
+            wakeConsumer();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void ensureCapacity(int needed) {
         if (needed <= buffer.length) {
             return;
@@ -233,8 +293,8 @@ public final class InboundStream extends IpcInputStream {
             if (closed) {
                 throw new IOException(owner.description() + ": stream closed");
             }
-            if (!ended || lent > 0) {
-                return null; // still coming (or a view to give back first): read chunk by chunk
+            if (!ended || lent > 0 || loan != null) {
+                return null; // still coming (or a view or a lent record to give back first): read chunk by chunk
             }
             byte[] whole = new byte[size];
             if (size > 0) {
@@ -280,20 +340,30 @@ public final class InboundStream extends IpcInputStream {
         if (maxLength <= 0) {
             throw new IllegalArgumentException("maxLength <= 0: " + maxLength);
         }
-        int n = consume(null, 0, maxLength, VIEW);
-        return n < 0 ? null : ByteBuffer.wrap(viewArray, viewStart, n).slice().asReadOnlyBuffer();
+        int n = consume(null, 0, maxLength, IN_PLACE);
+        if (n < 0) {
+            return null;
+        }
+        return viewSegment != null ? viewSegment.asSlice(viewOffset, n).asByteBuffer().asReadOnlyBuffer()
+                : ByteBuffer.wrap(viewArray, viewStart, n).slice().asReadOnlyBuffer();
     }
 
     /**
      * Takes up to {@code len} bytes: copied into {@code b}, discarded (the first kept in {@link #lastByte}), or lent
-     * in place from {@link #viewStart} (contiguous, so perhaps fewer); waits for data as a read does. A view lent
-     * before is returned first: its bytes are freed and count toward the window given back. A copying read that
-     * waits lends {@code b} to the producer, which copies into it directly.
+     * in place from {@link #viewStart} of {@link #viewArray} (contiguous, so perhaps fewer) or, {@code IN_PLACE},
+     * from {@link #viewOffset} of a {@linkplain #lend lent} record's {@link #viewSegment}; waits for data as a read
+     * does. A view lent before is returned first: its bytes are freed and count toward the window given back, and a
+     * lent record whose bytes are all taken goes back to the poller. A copying read that waits lends {@code b} to
+     * the producer, which copies into it directly; a waiting {@code IN_PLACE} read may be lent a record.
      *
      * @return the count, or -1 at the end
      */
     private int consume(byte[] b, int off, int len, int mode) throws IOException {
+        if (loan != null) { // only this thread and close() clear it, and a loan is made only while this thread waits
+            returnSpentLoan();
+        }
         boolean drained = false;
+        boolean spent = false;
         int credit = 0;
         int n;
         lock.lock();
@@ -312,29 +382,56 @@ public final class InboundStream extends IpcInputStream {
                     drained = true;
                 }
             }
-            if (size == 0 && mode == COPY) {
-                target = b;
-                targetOffset = off;
-                targetLength = len;
+            if (size == 0 && loan == null) {
+                if (mode == COPY) {
+                    target = b;
+                    targetOffset = off;
+                    targetLength = len;
+                } else {
+                    wantsLoan = mode == IN_PLACE;
+                }
             }
             try {
                 awaitData(drained);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                if (delivered == 0) {
+                if (delivered == 0 && loan == null) {
                     throw new java.io.InterruptedIOException(owner.description()
                             + ": interrupted while waiting for data");
-                } // else the bytes already in b are returned, and the flag stays set
+                } // else the bytes already in b (or lent) are returned, and the flag stays set
             } finally {
                 target = null;
+                wantsLoan = false;
             }
             if (closed) {
                 throw new IOException(owner.description() + ": stream closed");
             }
+            viewSegment = null;
+            boolean counted = true; // toward the window now; a lent record's bytes count when it goes back
             if (delivered > 0) { // copied straight into b; anything after them waits in the buffer
                 n = delivered;
                 delivered = 0;
                 unwoken = false;
+            } else if (loan != null) { // nothing is buffered while a record is lent: its bytes come next
+                n = Math.min(len, loanLength - loanTaken);
+                long at = loanOffset + loanTaken;
+                switch (mode) {
+                    case COPY -> MemorySegment.copy(loan, ValueLayout.JAVA_BYTE, at, b, off, n);
+                    case IN_PLACE -> {
+                        viewSegment = loan;
+                        viewOffset = at;
+                        loanViewer = Thread.currentThread();
+                    }
+                    case VIEW -> { // transferTo after views lent in place: out.write needs an array
+                        viewArray = new byte[n];
+                        viewStart = 0;
+                        MemorySegment.copy(loan, ValueLayout.JAVA_BYTE, at, viewArray, 0, n);
+                    }
+                    default -> lastByte = loan.get(ValueLayout.JAVA_BYTE, at);
+                }
+                loanTaken += n;
+                spent = mode != IN_PLACE && loanTaken == loanLength; // copied out: give it back at once
+                counted = false;
             } else {
                 if (size == 0 && (ended || failure != null)) {
                     if (failure != null) {
@@ -345,11 +442,12 @@ public final class InboundStream extends IpcInputStream {
                 n = Math.min(len, size);
                 switch (mode) {
                     case COPY -> copyBuffered(b, off, n);
-                    case VIEW -> {
+                    case VIEW, IN_PLACE -> {
                         n = Math.min(n, buffer.length - readIndex); // contiguous: up to the wrap
                         viewArray = buffer;
                         viewStart = readIndex;
                         lent = n; // freed, and given back as window, on the next consume
+                        counted = false;
                     }
                     default -> lastByte = n > 0 ? buffer[readIndex] : lastByte;
                 }
@@ -360,7 +458,7 @@ public final class InboundStream extends IpcInputStream {
                     drained = true;
                 }
             }
-            if (mode != VIEW) {
+            if (counted) {
                 unreturned += n;
             }
             if (unreturned >= maxBuffered / 4 && !ended) {
@@ -369,6 +467,9 @@ public final class InboundStream extends IpcInputStream {
             }
         } finally {
             lock.unlock();
+        }
+        if (spent) {
+            returnSpentLoan();
         }
         if (drained) {
             owner.onDrained();
@@ -380,14 +481,49 @@ public final class InboundStream extends IpcInputStream {
     }
 
     /**
+     * Gives the lent record back to the poller once its bytes are all taken (the view of the last of them, if any,
+     * is over: the consumer has come back). Its bytes count toward the window from now.
+     */
+    private void returnSpentLoan() {
+        boolean readsNext;
+        lock.lock();
+        try {
+            if (loan == null || loanTaken < loanLength) {
+                return;
+            }
+            loan = null;
+            viewSegment = null;
+            loanViewer = null;
+            unreturned += loanLength;
+            readsNext = !ended && failure == null && !closed;
+        } finally {
+            lock.unlock();
+        }
+        owner.endLoan(readsNext);
+    }
+
+    /**
      * Waits, holding the lock, until there is data, the end, a failure or a close, or until the producer (or the
      * sender) should first be let go on: room was {@code drained}, or a quarter of the window is to be given back.
+     * Before it sleeps, the consumer polls for the data itself where the owner can ({@link Owner#pollFor}).
      */
     private void awaitData(boolean drained) throws InterruptedException, IpcTimeoutException {
         long remaining = readTimeoutNanos;
-        while (size == 0 && delivered == 0 && !ended && failure == null && !closed) {
+        boolean polled = false;
+        while (size == 0 && delivered == 0 && loan == null && !ended && failure == null && !closed) {
             if (drained || unreturned >= maxBuffered / 4 && !ended) {
                 return;
+            }
+            if (!polled) {
+                polled = true;
+                int seen = progress;
+                lock.unlock(); // the poll may offer to this stream (into b, or lending) and to others
+                try {
+                    owner.pollFor(seen);
+                } finally {
+                    lock.lock();
+                }
+                continue;
             }
             if (readable == null) {
                 readable = lock.newCondition();
@@ -404,6 +540,16 @@ public final class InboundStream extends IpcInputStream {
         }
     }
 
+    /** Whether {@code thread} took views of a record lent to this stream that it has not given back yet. */
+    boolean isViewedInPlaceBy(Thread thread) {
+        return loanViewer == thread;
+    }
+
+    /** Counts what a waiting consumer may look for: see {@link Owner#pollFor}. */
+    int progress() {
+        return progress;
+    }
+
     @Override
     public int available() throws IOException {
         lock.lock();
@@ -411,7 +557,7 @@ public final class InboundStream extends IpcInputStream {
             if (closed) {
                 throw new IOException(owner.description() + ": stream closed");
             }
-            return size;
+            return loan != null ? loanLength - loanTaken : size;
         } finally {
             lock.unlock();
         }
@@ -422,6 +568,7 @@ public final class InboundStream extends IpcInputStream {
     public void close() {
         boolean early;
         boolean drained;
+        boolean giveBack;
         lock.lock();
         try {
             if (closed) {
@@ -434,9 +581,16 @@ public final class InboundStream extends IpcInputStream {
             buffer = EMPTY;
             size = 0;
             lent = 0;
+            giveBack = loan != null;
+            loan = null;
+            viewSegment = null;
+            loanViewer = null;
             wakeConsumer();
         } finally {
             lock.unlock();
+        }
+        if (giveBack) {
+            owner.endLoan(false);
         }
         if (early) {
             owner.onEarlyClose(); // the owner tells the sender to stop (or cancels); later chunks are dropped
@@ -448,6 +602,7 @@ public final class InboundStream extends IpcInputStream {
 
     // holding the lock
     private void wakeConsumer() {
+        progress++; // only under the lock: no update is lost
         if (readable != null) {
             readable.signalAll();
         }

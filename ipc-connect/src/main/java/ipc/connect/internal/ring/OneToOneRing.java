@@ -18,8 +18,11 @@ import java.lang.foreign.MemorySegment;
  * <p>Every position and length read from shared memory is checked; a violation throws
  * {@link RingCorruptedException} rather than reading outside the ring or looping.
  *
+ * <p>A consumer may also {@linkplain #lend() lend} a record in place: its payload stays where it lies, and the
+ * producer cannot overwrite it, until {@link #endLoan()}; reads find nothing meanwhile.
+ *
  * <p>Instances are not thread-safe: the producer side ({@link #tryClaim}, {@link #commit}) and the consumer side
- * ({@link #read}) each need external confinement to one thread at a time.
+ * ({@link #read}, {@link #lend}, {@link #endLoan}) each need external confinement to one thread at a time.
  */
 public final class OneToOneRing {
     private final MemorySegment segment;
@@ -36,6 +39,8 @@ public final class OneToOneRing {
 
     // Consumer state (owned by the consuming thread).
     private long head;
+    private boolean lendAsked; // the handler called lend() for the record it handles now
+    private long loanEnd = -1; // where the lent record ends, or -1: no loan
 
     /**
      * Attaches to a ring at {@code base} of {@code segment}; the segment must hold {@link RingDescriptor#ringLength}.
@@ -159,14 +164,15 @@ public final class OneToOneRing {
 
     /**
      * Reads up to {@code limit} records, handing each to {@code handler}; stops early at the first record the handler
-     * leaves. Padding is skipped. Space of consumed records is given back to the producer before returning.
+     * leaves, and after a record it {@linkplain #lend() lends}. Padding is skipped. Space of consumed records is
+     * given back to the producer before returning. While a record is lent, reads nothing.
      *
-     * @return the number of records consumed
+     * @return the number of records consumed (a lent record counts)
      */
     public int read(RecordHandler handler, int limit) {
         long t = getLongAcquire(segment, base + RingDescriptor.TAIL_POSITION_OFFSET);
         long h = head;
-        if (t == h) {
+        if (t == h || loanEnd >= 0) {
             return 0;
         }
         if (t < h || t - h > capacity) {
@@ -197,20 +203,55 @@ public final class OneToOneRing {
                 if (type <= 0) {
                     throw new RingCorruptedException("ring record at position " + h + " has type " + type);
                 }
-                if (!handler.onRecord(type, segment, at + RecordDescriptor.HEADER_LENGTH,
-                        length - RecordDescriptor.HEADER_LENGTH)) {
+                boolean consumed = handler.onRecord(type, segment, at + RecordDescriptor.HEADER_LENGTH,
+                        length - RecordDescriptor.HEADER_LENGTH);
+                if (lendAsked) {
+                    lendAsked = false;
+                    if (!consumed) {
+                        throw new IllegalStateException("a record was lent and left at once");
+                    }
+                    loanEnd = h + aligned; // the head stays at its start: the producer leaves it alone
+                    count++;
+                    break;
+                }
+                if (!consumed) {
                     break;
                 }
                 h += aligned;
                 count++;
             }
         } finally {
+            lendAsked = false;
             if (h != head) {
                 head = h;
                 setLongRelease(segment, base + RingDescriptor.HEAD_POSITION_OFFSET, h);
             }
         }
         return count;
+    }
+
+    /**
+     * Called by the handler of {@link #read} while it handles a record (and then returns {@code true}): the record's
+     * payload stays valid in place after the call, and the producer does not overwrite it, until {@link #endLoan()}.
+     * The read stops after it; reads find nothing until the loan ends.
+     */
+    public void lend() {
+        lendAsked = true;
+    }
+
+    /** Whether a record is lent (see {@link #lend()}). */
+    public boolean isLent() {
+        return loanEnd >= 0;
+    }
+
+    /** Gives the lent record's space back to the producer; reads go on after it. Consumer side. */
+    public void endLoan() {
+        if (loanEnd < 0) {
+            throw new IllegalStateException("no record is lent");
+        }
+        head = loanEnd;
+        loanEnd = -1;
+        setLongRelease(segment, base + RingDescriptor.HEAD_POSITION_OFFSET, head);
     }
 
     /** The consumer's position as published in shared memory; any thread may read it. */

@@ -74,6 +74,45 @@ class OneToOneRingTest {
         assertArrayEquals(new int[] {0}, new int[] {consumer.read((t, b, o, l) -> true, 10)});
     }
 
+    /**
+     * A lent record keeps its bytes and its space: the producer cannot claim over it, reads find nothing, and once
+     * the loan ends both go on (across the wrap, so that a lent record is also overwritten in the next lap).
+     */
+    @Test
+    void aLentRecordStaysInPlaceUntilItsLoanEnds() {
+        MemorySegment memory = newRingMemory();
+        OneToOneRing producer = new OneToOneRing(memory, 0, CAPACITY);
+        OneToOneRing consumer = new OneToOneRing(memory, 0, CAPACITY);
+        int length = producer.maxPayloadLength();
+        for (int lap = 0; lap < 20; lap++) {
+            long at = producer.tryClaim(1, length);
+            memory.asSlice(at, length).fill((byte) lap);
+            producer.commit();
+            long[] lent = {-1};
+            assertEquals(1, consumer.read((type, buffer, offset, len) -> {
+                lent[0] = offset;
+                consumer.lend();
+                return true;
+            }, 10));
+            assertTrue(consumer.isLent());
+            int claimed = 0;
+            while ((at = producer.tryClaim(2, length)) >= 0) {
+                memory.asSlice(at, length).fill((byte) -1);
+                producer.commit();
+                claimed++;
+            }
+            assertEquals(CAPACITY / (length + RecordDescriptor.HEADER_LENGTH) - 1, claimed,
+                    "records that fit beside the lent one");
+            assertEquals(0, consumer.read((type, buffer, offset, len) -> true, 10), "nothing read while lent");
+            for (int i = 0; i < length; i++) {
+                assertEquals((byte) lap, memory.get(ValueLayout.JAVA_BYTE, lent[0] + i), "lent byte " + i);
+            }
+            consumer.endLoan();
+            assertTrue(!consumer.isLent());
+            assertEquals(claimed, consumer.read((type, buffer, offset, len) -> type == 2, 100), "the rest, after it");
+        }
+    }
+
     @Provide
     Arbitrary<byte[]> garbage() {
         return Arbitraries.bytes().array(byte[].class).ofMinSize(0).ofMaxSize(512);
