@@ -17,9 +17,16 @@ public abstract class IpcInputStream extends InputStream {
 
     /**
      * Reads up to {@code maxLength} bytes without copying them: waits for data as {@code read} does, then returns a
-     * read-only view of them in the stream's receive buffer (position 0, at least one byte remaining). The view is
-     * valid until the next read, skip, {@code readView} or close of this stream; after that its content is
-     * undefined. The bytes count as read.
+     * read-only view of them (position 0, at least one byte remaining). The view is valid until the next read, skip,
+     * {@code readView} or close of this stream; after that its content is undefined. The bytes count as read.
+     *
+     * <p>On the client, a response read by views while it is the client's only exchange is read in place: the views
+     * are of the shared memory the server wrote (direct buffers), and no byte of it is copied on this side. The
+     * connection's later frames wait behind the one viewed, so until this stream's next call or close, other calls
+     * of the same client wait for their responses, and a call from the thread holding such a view fails at once
+     * with an {@link IpcException} (it would wait for itself): read on, or close the stream, first. A response read
+     * with other exchanges pending, and a handler's request, are viewed in the stream's receive buffer instead (heap
+     * buffers), into which the bytes were copied out of shared memory.
      *
      * @return the view, or {@code null} at the end of the body
      * @throws IllegalArgumentException if {@code maxLength} is not positive

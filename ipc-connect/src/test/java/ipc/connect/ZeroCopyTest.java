@@ -1,6 +1,8 @@
 package ipc.connect;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,8 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -202,5 +206,86 @@ class ZeroCopyTest {
         }
         IOException thrown = assertThrows(IOException.class, () -> leaked.get().write(1));
         assertTrue(thrown.getMessage().contains("the writer has returned"), thrown.getMessage());
+    }
+
+    /**
+     * A response alone on its connection is viewed in place: views of the ring's shared memory, with no copy. While
+     * this thread holds such a view, a send of the same client from another thread waits for its next read, and one
+     * from this thread fails at once, naming the channel, rather than wait for itself until its timeout.
+     */
+    @Test
+    void aResponseAloneIsViewedInPlaceAndHoldsTheConnectionUntilReadOn() throws Exception {
+        String channel = SERVER.channel("write");
+        long length = 8L << 20;
+        try (IpcClient client = new IpcClient(FACTORY, channel);
+             IpcInputStream response = client.send(IpcData.of((length + " 1048576")
+                     .getBytes(StandardCharsets.UTF_8)), TIMEOUT)) {
+            long[] position = {0};
+            ByteBuffer held = nextViewInPlace(response, position);
+            IpcException nested = assertThrows(IpcException.class, () -> client.sendAndReceive(
+                    "10 3".getBytes(StandardCharsets.UTF_8), TIMEOUT));
+            assertTrue(nested.getMessage().contains(channel) && nested.getMessage().contains("readView"),
+                    nested.getMessage());
+            CompletableFuture<byte[]> other = new CompletableFuture<>();
+            Thread sender = Thread.ofPlatform().start(() -> {
+                try {
+                    other.complete(client.sendAndReceive("10 3".getBytes(StandardCharsets.UTF_8), TIMEOUT));
+                } catch (Throwable e) {
+                    other.completeExceptionally(e);
+                }
+            });
+            try {
+                Thread.sleep(200);
+                assertFalse(other.isDone(), "the other response waits behind the record this thread holds");
+                assertEquals(-1, held.mismatch(ByteBuffer.wrap(Pattern.bytes(position[0] - held.remaining(),
+                        held.remaining()))), "the held view is intact: the server wrote on, around it");
+                int views = 0;
+                ByteBuffer view;
+                while ((view = response.readView(1 << 20)) != null) {
+                    checkView(view, position);
+                    views++;
+                }
+                assertEquals(length, position[0]);
+                assertTrue(views > 0);
+                assertArrayEquals(Pattern.bytes(0, 10), other.get(10, TimeUnit.SECONDS), "answered once read on");
+            } finally {
+                sender.join(10_000);
+            }
+            assertArrayEquals(Pattern.bytes(0, 10), client.sendAndReceive("10 3".getBytes(StandardCharsets.UTF_8),
+                    TIMEOUT), "after the end, this thread sends again");
+        }
+    }
+
+    /** Closing a response while a view of it is held in place gives the connection back. */
+    @Test
+    void closingAResponseViewedInPlaceFreesTheConnection() throws Exception {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("write"))) {
+            for (int round = 0; round < 3; round++) {
+                try (IpcInputStream response = client.send(IpcData.of(((64L << 20) + " 1048576")
+                        .getBytes(StandardCharsets.UTF_8)), TIMEOUT)) {
+                    nextViewInPlace(response, new long[1]);
+                }
+                assertArrayEquals(Pattern.bytes(0, 10), client.sendAndReceive("10 3".getBytes(StandardCharsets.UTF_8),
+                        TIMEOUT), "round " + round);
+            }
+        }
+    }
+
+    /** Reads views (checking their bytes) until one is of shared memory, and returns it. */
+    private static ByteBuffer nextViewInPlace(IpcInputStream response, long[] position) throws IOException {
+        ByteBuffer view;
+        while ((view = response.readView(1 << 20)) != null) {
+            checkView(view, position);
+            if (view.isDirect()) {
+                return view;
+            }
+        }
+        throw new AssertionError("no view in place in " + position[0] + " bytes");
+    }
+
+    private static void checkView(ByteBuffer view, long[] position) {
+        byte[] expected = Pattern.bytes(position[0], view.remaining());
+        assertEquals(-1, view.mismatch(ByteBuffer.wrap(expected)), "bytes from " + position[0]);
+        position[0] += view.remaining();
     }
 }

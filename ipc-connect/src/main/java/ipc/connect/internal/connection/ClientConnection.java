@@ -638,9 +638,15 @@ public final class ClientConnection implements AutoCloseable {
                     return true; // a late response to a request given up: dropped
                 }
                 boolean end = kind == FrameDescriptor.RESPONSE_END;
-                // In place only while no other exchange is pending: the ring stops at a lent record, and the
-                // responses after it wait until its reader reads on (see begin).
-                if (exchanges.size() == 1 && exchange.lend(buffer, chunkOffset, chunkLength, end)) {
+                // In place only while no other exchange is pending: the ring stops at a lent (or left) record, and
+                // the responses after it wait until its reader reads on (see begin).
+                int lending = exchanges.size() == 1 ? exchange.lend(buffer, chunkOffset, chunkLength, end)
+                        : InboundStream.NOT_LENT;
+                if (lending == InboundStream.LEAVE) {
+                    blocked = true; // its reader polls for it in its next readView
+                    return false;
+                }
+                if (lending == InboundStream.LENT) {
                     lentTo = exchange;
                     responses.lend();
                 } else if (!exchange.onData(buffer, chunkOffset, chunkLength, end)) {

@@ -459,17 +459,17 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     }
 
     /**
-     * A chunk of the response, lent in place if a view waits for it ({@link InboundStream#lend}); the last one if
-     * {@code end}.
+     * A chunk of the response, lent in place if a view waits for it; the last one if {@code end}.
      *
-     * @return whether it was lent: if so, its ring record must stay until {@link #endLoan}; if not, offer it
+     * @return as {@link InboundStream#lend}: if {@link InboundStream#LENT}, its ring record must stay until
+     *     {@link #endLoan}
      */
-    boolean lend(MemorySegment buffer, long offset, int length, boolean end) {
-        if (!response.lend(buffer, offset, length)) {
-            return false;
+    int lend(MemorySegment buffer, long offset, int length, boolean end) {
+        int lending = response.lend(buffer, offset, length);
+        if (lending == InboundStream.LENT) {
+            afterChunk(end);
         }
-        afterChunk(end);
-        return true;
+        return lending;
     }
 
     private void afterChunk(boolean end) {

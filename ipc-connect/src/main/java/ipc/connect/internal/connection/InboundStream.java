@@ -35,6 +35,13 @@ public final class InboundStream extends IpcInputStream {
 
     private static final byte[] EMPTY = new byte[0];
 
+    /** What {@link #lend} did: lent the chunk to a waiting view. */
+    public static final int LENT = 0;
+    /** What {@link #lend} did: nothing, but the consumer reads by views and takes the chunk in place next: leave it. */
+    public static final int LEAVE = 1;
+    /** What {@link #lend} did: nothing; {@link #offer} the chunk. */
+    public static final int NOT_LENT = 2;
+
     /** What a stream calls back: its exchange. */
     public interface Owner {
         /** Names the stream in exception messages (channel and request). */
@@ -91,6 +98,7 @@ public final class InboundStream extends IpcInputStream {
     // A readView that waits on an empty buffer may be lent the ring's record in place (no copy at all): its views are
     // then of shared memory, until all of it is taken and the consumer comes back (or closes the stream).
     private boolean wantsLoan;
+    private volatile boolean readsInPlace; // the consumer's last call was a readView
     private MemorySegment loan; // the lent record's memory, or null
     private long loanOffset;
     private int loanLength;
@@ -196,25 +204,32 @@ public final class InboundStream extends IpcInputStream {
     }
 
     /**
-     * Lends the chunk in place to a {@code readView} waiting on the empty buffer, rather than copying it: the consumer
-     * reads it where it lies, and the poller must keep the ring's record there (see
-     * {@link ipc.connect.internal.ring.OneToOneRing#lend()}) until {@link Owner#endLoan}.
+     * For a consumer that reads by views: lends the chunk in place to a {@code readView} waiting on the empty buffer,
+     * rather than copying it. The consumer reads it where it lies, and the poller must keep the ring's record there
+     * (see {@link ipc.connect.internal.ring.OneToOneRing#lend()}) until {@link Owner#endLoan}. If the consumer reads
+     * by views but does not wait now (it has a view out, or bytes buffered), the chunk is best left where it is: its
+     * next {@code readView} takes it in place.
      *
-     * @return whether it was lent; if not, {@link #offer} it
+     * @return {@link #LENT}, {@link #LEAVE} or {@link #NOT_LENT}
      */
-    public boolean lend(MemorySegment source, long offset, int length) {
+    public int lend(MemorySegment source, long offset, int length) {
+        if (!readsInPlace) {
+            return NOT_LENT;
+        }
         lock.lock();
         try {
-            if (!wantsLoan || size > 0 || lent > 0 || loan != null || length == 0 || closed || failure != null
-                    || ended) {
-                return false;
+            if (length == 0 || closed || failure != null || ended || loan != null) {
+                return NOT_LENT;
+            }
+            if (!wantsLoan || size > 0 || lent > 0) {
+                return LEAVE;
             }
             loan = source;
             loanOffset = offset;
             loanLength = length;
             loanTaken = 0;
             wakeConsumer();
-            return true;
+            return LENT;
         } finally {
             lock.unlock();
         }
@@ -360,7 +375,10 @@ public final class InboundStream extends IpcInputStream {
      */
     private int consume(byte[] b, int off, int len, int mode) throws IOException {
         if (loan != null) { // only this thread and close() clear it, and a loan is made only while this thread waits
-            returnSpentLoan();
+            returnSpentLoan(true);
+        }
+        if (readsInPlace != (mode == IN_PLACE)) {
+            readsInPlace = mode == IN_PLACE;
         }
         boolean drained = false;
         boolean spent = false;
@@ -469,7 +487,7 @@ public final class InboundStream extends IpcInputStream {
             lock.unlock();
         }
         if (spent) {
-            returnSpentLoan();
+            returnSpentLoan(false);
         }
         if (drained) {
             owner.onDrained();
@@ -483,8 +501,10 @@ public final class InboundStream extends IpcInputStream {
     /**
      * Gives the lent record back to the poller once its bytes are all taken (the view of the last of them, if any,
      * is over: the consumer has come back). Its bytes count toward the window from now.
+     *
+     * @param reading the consumer is about to take more (it came back to read), rather than going back to its caller
      */
-    private void returnSpentLoan() {
+    private void returnSpentLoan(boolean reading) {
         boolean readsNext;
         lock.lock();
         try {
@@ -495,7 +515,7 @@ public final class InboundStream extends IpcInputStream {
             viewSegment = null;
             loanViewer = null;
             unreturned += loanLength;
-            readsNext = !ended && failure == null && !closed;
+            readsNext = reading && !ended && failure == null && !closed;
         } finally {
             lock.unlock();
         }

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 /** The receiving buffer alone: order, wrap-around, end, failure, credit, close, views. */
 class InboundStreamTest {
     private final List<Integer> credits = new ArrayList<>();
+    private final List<Boolean> loansEnded = new java.util.concurrent.CopyOnWriteArrayList<>(); // their readsNext
     private int earlyCloses;
 
     private InboundStream stream(int maxBuffered, long timeoutNanos) {
@@ -33,9 +34,14 @@ class InboundStreamTest {
                 credits::add));
     }
 
-    private static InboundStream.Owner owner(String description, Runnable onDrained, Runnable onEarlyClose,
-                                             java.util.function.IntConsumer returnCredit) {
+    private InboundStream.Owner owner(String description, Runnable onDrained, Runnable onEarlyClose,
+                                      java.util.function.IntConsumer returnCredit) {
         return new InboundStream.Owner() {
+            @Override
+            public void endLoan(boolean readsNext) {
+                loansEnded.add(readsNext);
+            }
+
             @Override
             public String description() {
                 return description;
@@ -153,16 +159,24 @@ class InboundStreamTest {
         assertArrayEquals(bytes(1, 5).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), into);
     }
 
-    /** A read of a whole array on a platform thread of its own: its count, or what it threw. */
+    /**
+     * A read of a whole array, or a {@code readView}, on a platform thread of its own: its count or view, or what it
+     * threw.
+     */
     private static final class BackgroundRead {
         final Thread thread;
         volatile int count = -2;
+        volatile ByteBuffer view;
         volatile IOException thrown;
 
-        private BackgroundRead(InboundStream in, byte[] into) {
+        private BackgroundRead(InboundStream in, byte[] into, int maxView) {
             thread = Thread.ofPlatform().start(() -> {
                 try {
-                    count = in.read(into, 0, into.length);
+                    if (into != null) {
+                        count = in.read(into, 0, into.length);
+                    } else {
+                        view = in.readView(maxView);
+                    }
                 } catch (IOException e) {
                     thrown = e;
                 }
@@ -171,7 +185,15 @@ class InboundStreamTest {
 
         /** Starts the read and returns once it waits for data. */
         static BackgroundRead waiting(InboundStream in, byte[] into) throws InterruptedException {
-            BackgroundRead read = new BackgroundRead(in, into);
+            return started(new BackgroundRead(in, into, 0));
+        }
+
+        /** Starts a {@code readView(maxView)} and returns once it waits for data. */
+        static BackgroundRead waitingView(InboundStream in, int maxView) throws InterruptedException {
+            return started(new BackgroundRead(in, null, maxView));
+        }
+
+        private static BackgroundRead started(BackgroundRead read) throws InterruptedException {
             long deadline = System.nanoTime() + 10_000_000_000L;
             Thread.State state;
             while ((state = read.thread.getState()) != Thread.State.TIMED_WAITING && state != Thread.State.WAITING) {
@@ -317,6 +339,143 @@ class InboundStreamTest {
         assertArrayEquals(bytes(30, 10).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), next);
         assertEquals(List.of(40), credits, "returned on the next call: the 30 lent and the 10 read");
         assertTrue(in.offer(bytes(64, 25), 0, 25), "the view's room is free again");
+    }
+
+    /**
+     * A view waiting on the empty buffer is lent the producer's memory itself (no copy: a later write there shows
+     * in it); the loan ends when the consumer comes back after taking it all, and its bytes then count as read.
+     */
+    @Test
+    void aWaitingViewIsLentTheChunkInPlaceUntilTheConsumerComesBack() throws Exception {
+        InboundStream in = stream(64, 10_000_000_000L); // window given back every 16 bytes read
+        MemorySegment ring = java.lang.foreign.Arena.ofAuto().allocate(100);
+        MemorySegment.copy(bytes(0, 100), 0, ring, 0, 100);
+        assertEquals(InboundStream.NOT_LENT, in.lend(ring, 10, 50), "nobody reads by views: copy it");
+        BackgroundRead read = BackgroundRead.waitingView(in, 1000);
+        assertEquals(InboundStream.LENT, in.lend(ring, 10, 50));
+        read.join();
+        ByteBuffer view = read.view;
+        assertTrue(view != null && view.isDirect() && view.isReadOnly(), "a view of the lent memory: " + view);
+        assertEquals(50, view.remaining());
+        assertEquals(10, view.get(0));
+        assertEquals(59, view.get(49));
+        ring.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 10, (byte) 99);
+        assertEquals(99, view.get(0), "in place, not a copy");
+        assertTrue(in.isViewedInPlaceBy(read.thread));
+        assertEquals(InboundStream.NOT_LENT, in.lend(ring, 60, 10), "one loan at a time");
+        assertEquals(0, in.available(), "the view took all of it");
+        assertEquals(List.of(), loansEnded);
+        assertEquals(List.of(), credits, "lent bytes are not given back as window while lent");
+
+        assertTrue(in.offer(bytes(60, 10), 0, 10), "a chunk offered meanwhile waits after the lent one");
+        ByteBuffer next = in.readView(1000);
+        assertEquals(List.of(true), loansEnded, "given back when the consumer came back to read on");
+        assertFalse(in.isViewedInPlaceBy(read.thread));
+        assertFalse(next.isDirect(), "the buffered chunk is viewed in the buffer");
+        assertEquals(10, next.remaining());
+        assertEquals(60, next.get(0));
+        assertEquals(List.of(50), credits, "the lent bytes count as read once given back");
+    }
+
+    /**
+     * While the consumer reads by views but does not wait (a view out, or bytes buffered), a chunk is best left in
+     * place for its next view; once it reads by copies, chunks are copied again.
+     */
+    @Test
+    void chunksAreLeftInPlaceForAConsumerReadingByViews() throws Exception {
+        InboundStream in = stream(1024, 10_000_000_000L);
+        MemorySegment ring = java.lang.foreign.Arena.ofAuto().allocate(100);
+        assertTrue(in.offer(bytes(0, 10), 0, 10));
+        assertEquals(4, in.readView(4).remaining());
+        assertEquals(InboundStream.LEAVE, in.lend(ring, 0, 100), "a view is out, 6 bytes buffered");
+        assertEquals(6, in.readView(100).remaining());
+        assertEquals(InboundStream.LEAVE, in.lend(ring, 0, 100), "a view is out");
+        byte[] into = new byte[1];
+        BackgroundRead read = BackgroundRead.waiting(in, into);
+        assertEquals(InboundStream.NOT_LENT, in.lend(ring, 0, 100), "reading by copies: copy it");
+        assertTrue(in.offer(bytes(10, 1), 0, 1));
+        read.join();
+        assertEquals(1, read.count);
+        in.end();
+        assertEquals(InboundStream.NOT_LENT, in.lend(ring, 0, 100), "after the end: offered, and dropped");
+    }
+
+    /** Partial views, a copying read and a skip take a lent chunk in turn; a copy of its last bytes ends the loan. */
+    @Test
+    void aLentChunkIsTakenByPartialViewsReadsAndSkips() throws Exception {
+        InboundStream in = stream(1024, 10_000_000_000L);
+        MemorySegment ring = java.lang.foreign.Arena.ofAuto().allocate(100);
+        MemorySegment.copy(bytes(0, 100), 0, ring, 0, 100);
+        BackgroundRead read = BackgroundRead.waitingView(in, 20);
+        assertEquals(InboundStream.LENT, in.lend(ring, 0, 100));
+        read.join();
+        assertEquals(20, read.view.remaining());
+        ByteBuffer second = in.readView(30);
+        assertTrue(second.isDirect());
+        assertEquals(30, second.remaining());
+        assertEquals(20, second.get(0), "views go on where the last one ended");
+        byte[] into = new byte[25];
+        assertEquals(25, in.read(into, 0, 25));
+        assertArrayEquals(bytes(50, 25).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), into);
+        assertEquals(75, in.read(), "a single byte");
+        assertEquals(List.of(), loansEnded, "24 bytes of it left");
+        assertEquals(10, in.skip(10));
+        byte[] last = new byte[40];
+        assertEquals(14, in.read(last, 0, 40), "no more than the lent chunk holds");
+        assertArrayEquals(bytes(86, 14).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+                java.util.Arrays.copyOf(last, 14));
+        assertEquals(List.of(false), loansEnded, "copied out: given back at once, the consumer may not come back");
+        assertEquals(0, in.available());
+    }
+
+    /** Closing the stream gives a lent chunk back; so does reading to the end after a lent last chunk. */
+    @Test
+    void aLentChunkGoesBackOnCloseAndAtTheEnd() throws Exception {
+        MemorySegment ring = java.lang.foreign.Arena.ofAuto().allocate(100);
+        InboundStream closed = stream(1024, 10_000_000_000L);
+        BackgroundRead read = BackgroundRead.waitingView(closed, 100);
+        assertEquals(InboundStream.LENT, closed.lend(ring, 0, 100));
+        read.join();
+        closed.close();
+        assertEquals(List.of(false), loansEnded, "given back on close: nobody reads on");
+        assertEquals(1, earlyCloses);
+
+        loansEnded.clear();
+        InboundStream ended = stream(1024, 10_000_000_000L);
+        read = BackgroundRead.waitingView(ended, 100);
+        assertEquals(InboundStream.LENT, ended.lend(ring, 0, 40));
+        ended.end(); // the lent chunk was the last
+        read.join();
+        assertEquals(40, read.view.remaining());
+        assertNull(ended.readView(100), "the end after it");
+        assertEquals(List.of(false), loansEnded, "given back before the end is reported; nothing follows");
+        ended.close();
+        assertEquals(List.of(false), loansEnded, "once");
+    }
+
+    /** readAllBytes and transferTo take a lent chunk's bytes first, then the rest. */
+    @Test
+    void readAllBytesAndTransferToTakeALentChunkFirst() throws Exception {
+        MemorySegment ring = java.lang.foreign.Arena.ofAuto().allocate(100);
+        MemorySegment.copy(bytes(0, 100), 0, ring, 0, 100);
+        for (boolean transfer : new boolean[] {false, true}) {
+            InboundStream in = stream(1024, 10_000_000_000L);
+            BackgroundRead read = BackgroundRead.waitingView(in, 10);
+            assertEquals(InboundStream.LENT, in.lend(ring, 0, 60));
+            read.join();
+            assertTrue(in.offer(bytes(60, 20), 0, 20));
+            in.end();
+            byte[] rest;
+            if (transfer) {
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                assertEquals(70, in.transferTo(out));
+                rest = out.toByteArray();
+            } else {
+                rest = in.readAllBytes();
+            }
+            assertArrayEquals(bytes(10, 70).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), rest,
+                    transfer ? "transferTo" : "readAllBytes");
+        }
     }
 
     @Test
