@@ -146,6 +146,31 @@ class SecurityTest {
         }
     }
 
+    /**
+     * A request just within the limit is taken whole when its handler reads it in place, late and slowly: the chunks
+     * the dispatcher leaves in the ring for the handler's next view count once, not each time they are looked at.
+     */
+    @Test
+    void aRequestWithinTheLimitIsTakenWhenItsHandlerReadsLate(@TempDir Path folder) throws Exception {
+        long limit = 16L << 20; // four times the window: the dispatcher leaves chunks in the ring again and again
+        IpcChannelFactory factory = IpcChannelFactory.builder().directory(folder).maxRequestBytes(limit).build();
+        String channel = TestProcesses.uniqueChannel("limit-late");
+        try (IpcServer server = new IpcServer(factory)) {
+            server.listen(channel, request -> {
+                Thread.sleep(200);
+                long total = 0;
+                for (java.nio.ByteBuffer view; (view = ((IpcInputStream) request).readView(4096)) != null; ) {
+                    total += view.remaining();
+                }
+                return new IpcDataBytes(Long.toString(total).getBytes(StandardCharsets.UTF_8));
+            });
+            try (IpcClient client = new IpcClient(factory, channel);
+                 InputStream response = client.send(Pattern.stream(limit), TIMEOUT)) {
+                assertEquals(Long.toString(limit), new String(response.readAllBytes(), StandardCharsets.UTF_8));
+            }
+        }
+    }
+
     /** A client that died between claiming a slot and publishing it does not hold the slot for ever. */
     @Test
     void aSlotClaimedByADeadProcessIsFreed(@TempDir Path folder) throws Exception {

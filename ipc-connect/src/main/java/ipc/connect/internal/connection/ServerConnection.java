@@ -20,6 +20,7 @@ import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The server's end of one client connection. The dispatcher thread polls it; handler threads write responses
@@ -44,8 +45,22 @@ final class ServerConnection {
     private final PassWakes passWakes = new PassWakes(); // used by the dispatcher, in poll
     private final String description;
     private volatile boolean closed;
-    /** The last poll left a frame in the ring for want of room in its handler's buffer (dispatcher only). */
+    /**
+     * The last poll left a frame in the ring, for want of room in its handler's buffer or for its handler's next view
+     * (dispatcher only).
+     */
     private boolean blocked;
+    /**
+     * Held by whichever thread reads the request ring: the dispatcher, or a handler reading its own request's frames
+     * (see {@link #pollOwn}). The fields below are guarded by it.
+     */
+    private final ReentrantLock readLock = new ReentrantLock();
+    /** {@link #onOwnFrame} as the ring's handler, made once. */
+    private final RecordHandler ownFrameHandler = this::onOwnFrame;
+    /** The exchange whose handler reads the ring now, if a handler does. */
+    private ServerExchange reading;
+    /** The exchange whose request's view holds a record of the request ring in place, if any. */
+    private ServerExchange lentTo;
     private volatile String closeReason;
 
     private ServerConnection(ServerChannel channel, int slot, long connectionId, MappedFile file) {
@@ -125,13 +140,18 @@ final class ServerConnection {
         if (closed) {
             return 0;
         }
+        if (!readLock.tryLock()) {
+            return 0; // a handler reads its request's frames itself
+        }
         int work;
-        blocked = false;
         try {
+            blocked = false;
             try {
                 work = requests.read(frameHandler, READ_LIMIT);
             } finally {
                 passWakes.flush();
+                blocked |= lentTo != null; // its handler needs the core, and gives the record back
+                readLock.unlock();
             }
         } catch (RingCorruptedException | ProtocolException e) {
             close("protocol error: " + e.getMessage(), Level.WARNING);
@@ -165,6 +185,68 @@ final class ServerConnection {
         return blocked;
     }
 
+    /**
+     * Handler of {@code own}, waiting for more of its request: reads the request ring itself, as far as the frames
+     * are its own request's (the dispatcher reads the others), unless another thread reads it now. Its chunks then
+     * come straight into the handler's array, or lent to its view, with no hand-off from the dispatcher.
+     *
+     * @return the frames consumed
+     */
+    int pollOwn(ServerExchange own) {
+        if (closed || !readLock.tryLock()) {
+            return 0;
+        }
+        int work;
+        try {
+            reading = own;
+            try {
+                work = requests.read(ownFrameHandler, READ_LIMIT);
+            } finally {
+                reading = null;
+                passWakes.flush();
+            }
+        } catch (RuntimeException e) {
+            return 0; // a broken frame (or the connection closed under it): the dispatcher meets it too, and closes
+        } finally {
+            readLock.unlock();
+        }
+        if (work > 0) {
+            clientDoorbell.signal(); // the client's writer may wait for room
+        }
+        return work;
+    }
+
+    private boolean onOwnFrame(int kind, MemorySegment buffer, long offset, int length) {
+        return (kind == FrameDescriptor.REQUEST || kind == FrameDescriptor.REQUEST_END)
+                && length >= FrameDescriptor.HEADER_LENGTH
+                && buffer.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + FrameDescriptor.REQUEST_ID_OFFSET)
+                == reading.requestId()
+                && onFrame(kind, buffer, offset, length);
+    }
+
+    /**
+     * Handler: the request record lent to its view is given back; reads of the ring go on after it. Unless the
+     * handler {@code readsNext} (and so reads on itself, or wakes the dispatcher before it waits), the dispatcher is
+     * woken: it stopped at the lent record.
+     */
+    void endLoan(boolean readsNext) {
+        readLock.lock();
+        try {
+            if (lentTo != null) {
+                lentTo = null;
+                requests.endLoan();
+            }
+        } catch (IllegalStateException unmapped) {
+            // the connection closed meanwhile: nothing left to give back
+        } finally {
+            readLock.unlock();
+        }
+        clientDoorbell.signal(); // the client's writer may wait for room
+        if (!readsNext) {
+            channel.doorbell().signal();
+        }
+    }
+
     void checkClientAlive() {
         if (!closed && !client.isAlive()) {
             close("the client process died", Level.INFO);
@@ -193,17 +275,30 @@ final class ServerConnection {
                 } else if (exchange.isRequestComplete()) {
                     return true;
                 }
-                if (!exchange.countRequestBytes(chunkLength, channel.settings().maxRequestBytes())) {
+                if (!exchange.admits(chunkLength, channel.settings().maxRequestBytes())) {
                     if (kind == FrameDescriptor.REQUEST_END) {
                         exchange.endRequest();
                     }
                     return true; // refused for its size: the rest is dropped
                 }
-                if (!exchange.request().offer(buffer, chunkOffset, chunkLength)) {
+                // In place only while no other exchange of the connection is pending: the ring stops at a lent (or
+                // left) record, and the frames after it wait until its handler reads on.
+                int lending = !first && exchanges.size() == 1
+                        ? exchange.request().lend(buffer, chunkOffset, chunkLength) : InboundStream.NOT_LENT;
+                if (lending == InboundStream.LEAVE) {
+                    blocked = true;
+                    return false; // its handler reads by views: it takes the frame in place with its next
+                }
+                if (lending == InboundStream.LENT) {
+                    lentTo = exchange;
+                    requests.lend();
+                } else if (!exchange.request().offer(buffer, chunkOffset, chunkLength)) {
                     blocked = true;
                     return false; // the handler is behind: leave the frame in the ring
+                } else {
+                    passWakes.offered(exchange.request());
                 }
-                passWakes.offered(exchange.request());
+                exchange.countRequestBytes(chunkLength);
                 count(ConnectionDescriptor.SERVER_REQUEST_BYTES_OFFSET, chunkLength);
                 if (kind == FrameDescriptor.REQUEST_END) {
                     exchange.endRequest();

@@ -4,6 +4,9 @@ import ipc.connect.IpcClosedException;
 import ipc.connect.IpcDataWriter;
 import java.io.IOException;
 import java.io.InputStream;
+import ipc.connect.internal.signal.SignalWaiter;
+import ipc.connect.internal.signal.Spinners;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -12,6 +15,10 @@ import java.util.function.Supplier;
  */
 public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.Owner {
     private static final byte[] EMPTY = new byte[0];
+    /** How long a handler waiting for more of its request reads the ring itself before it parks. */
+    private static final long POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+    /** As long, without a spinning place (see {@code ClientExchange.PLACE_GRACE_NANOS}). */
+    private static final long PLACE_GRACE_NANOS = TimeUnit.MICROSECONDS.toNanos(5);
 
     private final ServerConnection connection;
     private final long requestId;
@@ -101,17 +108,15 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     }
 
     /**
-     * Dispatcher: adds a chunk to the request's size. Past {@code limit} the request is refused once: the handler's
+     * Dispatcher: whether a chunk keeps the request within {@code limit} bytes (it is {@linkplain #countRequestBytes
+     * counted} once taken, not each time it is looked at). Past the limit the request is refused once: the handler's
      * stream fails, the client gets an error response, and later chunks are dropped.
-     *
-     * @return whether the chunk is within the limit
      */
-    boolean countRequestBytes(int chunk, long limit) {
+    boolean admits(int chunk, long limit) {
         if (refused) {
             return false;
         }
-        requestBytes += chunk;
-        if (requestBytes <= limit) {
+        if (requestBytes + chunk <= limit) {
             return true;
         }
         refused = true;
@@ -129,6 +134,47 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
             }
         });
         return false;
+    }
+
+    /** Dispatcher: a chunk of the request was taken (offered or lent to the handler). */
+    void countRequestBytes(int chunk) {
+        requestBytes += chunk;
+    }
+
+    // the handler took all of a request record lent in place and came back (or closed the request)
+    @Override
+    public void endLoan(boolean readsNext) {
+        connection.endLoan(readsNext);
+    }
+
+    /**
+     * The handler waits for more of the request: it reads its request's frames from the ring itself for a while (see
+     * {@link ServerConnection#pollOwn}), as a client's caller does for its response. If it is to wait longer, the
+     * dispatcher is told to look again: it may have left the next chunk in the ring for this very read (the handler
+     * reads by views) and gone to sleep.
+     */
+    @Override
+    public void pollFor(int seen) {
+        boolean spinning = Spinners.tryEnter();
+        long until = System.nanoTime() + (spinning || Spinners.PLACES == 0 ? POLL_NANOS : PLACE_GRACE_NANOS);
+        try {
+            for (int idle = 1; request.progress() == seen && System.nanoTime() - until < 0; idle++) {
+                if (connection.pollOwn(this) != 0) {
+                    idle = 0;
+                } else if (!spinning || SignalWaiter.shouldYield(idle, false)) {
+                    Thread.yield();
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
+        } finally {
+            if (spinning) {
+                Spinners.leave();
+            }
+        }
+        if (request.progress() == seen) {
+            connection.channel().doorbell().signal();
+        }
     }
 
     void cancel() {
