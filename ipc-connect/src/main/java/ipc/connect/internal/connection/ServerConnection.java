@@ -23,8 +23,9 @@ import java.nio.file.Path;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The server's end of one client connection. The dispatcher thread polls it; handler threads write responses
- * through its {@link FrameWriter}.
+ * The server's end of one client connection. The dispatcher thread polls it, and a handler waiting for more of its
+ * request reads that request's frames itself ({@link #pollOwn}); handler threads write responses through its
+ * {@link FrameWriter}.
  */
 final class ServerConnection {
     private static final int READ_LIMIT = 64;
@@ -42,19 +43,19 @@ final class ServerConnection {
     private final ExchangeTable<ServerExchange> exchanges = new ExchangeTable<>();
     /** {@link #onFrame} as the ring's handler, made once: the dispatcher polls many times a microsecond. */
     private final RecordHandler frameHandler = this::onFrame;
-    private final PassWakes passWakes = new PassWakes(); // used by the dispatcher, in poll
+    private final PassWakes passWakes = new PassWakes(); // guarded by readLock
     private final String description;
     private volatile boolean closed;
     /**
-     * The last poll left a frame in the ring, for want of room in its handler's buffer or for its handler's next view
-     * (dispatcher only).
-     */
-    private boolean blocked;
-    /**
      * Held by whichever thread reads the request ring: the dispatcher, or a handler reading its own request's frames
-     * (see {@link #pollOwn}). The fields below are guarded by it.
+     * (see {@link #pollOwn}). The fields below are guarded by it, as are the exchanges' request sizes.
      */
     private final ReentrantLock readLock = new ReentrantLock();
+    /**
+     * The last read left a frame in the ring, for want of room in its handler's buffer or for its handler's next
+     * view; or a record is lent (read by the dispatcher after its poll).
+     */
+    private boolean blocked;
     /** {@link #onOwnFrame} as the ring's handler, made once. */
     private final RecordHandler ownFrameHandler = this::onOwnFrame;
     /** The exchange whose handler reads the ring now, if a handler does. */
@@ -193,8 +194,8 @@ final class ServerConnection {
      * @return the frames consumed
      */
     int pollOwn(ServerExchange own) {
-        if (closed || !readLock.tryLock()) {
-            return 0;
+        if (closed || readLock.isHeldByCurrentThread() || !readLock.tryLock()) {
+            return 0; // another thread reads, or this one further up (an inline handler, run by the dispatcher's read)
         }
         int work;
         try {

@@ -28,8 +28,8 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     private volatile boolean cancelled;
     private volatile boolean requestEnded;
     private volatile boolean responded;
-    private long requestBytes; // dispatcher only
-    private boolean refused; // dispatcher only
+    private long requestBytes; // by the thread reading the ring (see ServerConnection#readLock)
+    private boolean refused; // as requestBytes
 
     ServerExchange(ServerConnection connection, long requestId) {
         this.connection = connection;
@@ -108,9 +108,10 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     }
 
     /**
-     * Dispatcher: whether a chunk keeps the request within {@code limit} bytes (it is {@linkplain #countRequestBytes
-     * counted} once taken, not each time it is looked at). Past the limit the request is refused once: the handler's
-     * stream fails, the client gets an error response, and later chunks are dropped.
+     * Ring reader (the dispatcher, or this handler polling): whether a chunk keeps the request within {@code limit}
+     * bytes (it is {@linkplain #countRequestBytes counted} once taken, not each time it is looked at). Past the limit
+     * the request is refused once: the handler's stream fails, the client gets an error response, and later chunks
+     * are dropped.
      */
     boolean admits(int chunk, long limit) {
         if (refused) {
@@ -136,7 +137,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         return false;
     }
 
-    /** Dispatcher: a chunk of the request was taken (offered or lent to the handler). */
+    /** Ring reader: a chunk of the request was taken (offered or lent to the handler). */
     void countRequestBytes(int chunk) {
         requestBytes += chunk;
     }
