@@ -122,12 +122,17 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     }
 
     /**
-     * The caller waits for more of the response: it polls the response ring itself for a while, as for the response's
-     * beginning (see {@link #awaitResponse}), so the chunks come into its array, or are lent to its view, without a
-     * hand-off from the reader thread.
+     * The caller waits for more of the response. If it reads by views, it polls the response ring itself for a while,
+     * as for the response's beginning (see {@link #awaitResponse}), so the chunks are lent to it in place without a
+     * hand-off from the reader thread. A caller reading into arrays leaves the copying to the reader: polling for it
+     * itself, it streamed slower (2 GB, interleaved, 3.5-3.7 against 3.5-4.1 GB/s), the copy then no longer running
+     * beside its own work.
      */
     @Override
     public void pollFor(int seen) {
+        if (!response.readsInPlace()) {
+            return;
+        }
         pollUntil(false, seen, System.nanoTime(), SPIN_NANOS, false);
     }
 

@@ -565,6 +565,11 @@ public final class InboundStream extends IpcInputStream {
         return loanViewer == thread;
     }
 
+    /** Whether the consumer reads by views ({@code readView}), in place where it can. */
+    boolean readsInPlace() {
+        return readsInPlace;
+    }
+
     /** Counts what a waiting consumer may look for: see {@link Owner#pollFor}. */
     int progress() {
         return progress;
