@@ -153,7 +153,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
      * itself for a while (see {@link ServerConnection#pollOwn}), as a client's caller does for its response, and if
      * it is to wait longer, tells the dispatcher to look again: the dispatcher may have left the next chunk in the ring
      * for this very read and gone to sleep. A handler reading into arrays leaves the copying to the dispatcher (2 GB
-     * uploads, interleaved: 2.5-3.6 GB/s polling, 3.5-4.2 not; with the record lent to a view handed over by the
+     * uploads, interleaved: 2.5-3.6 GB/s polling, 3.0-4.2 not; with the record lent to a view handed over by the
      * dispatcher instead of polled for, 2.5-3.4, against 5.0-5.8 polled for).
      */
     @Override
