@@ -73,6 +73,8 @@ public final class ClientConnection implements AutoCloseable {
     /** Held by whichever thread consumes the response ring: the reader, or a caller waiting for its response. */
     private final ReentrantLock readLock = new ReentrantLock();
     private final AtomicInteger pollingCallers = new AtomicInteger();
+    /** Request bodies being streamed by their virtual threads now ({@link #pumpStarted}). */
+    private final AtomicInteger pumps = new AtomicInteger();
     private volatile Thread readerParked;
     /** When a thread of {@code sendAsync} last read the response ring itself ({@code nanoTime}). */
     private volatile long senderReadAt = System.nanoTime() - SENDER_TURN_NANOS;
@@ -429,6 +431,21 @@ public final class ClientConnection implements AutoCloseable {
         }
     }
 
+    /**
+     * A request body starts streaming from a thread of its own. Meanwhile the reader spins less when idle (as while a
+     * response streams): on few cores the body's thread needs the core more than the reader, which only hands it the
+     * window the server gives back. Client→server 2 GB pairs, interleaved: 7 of 10 faster with it (zero-copy 3.5-5.2
+     * against 3.2-4.3 GB/s), the reader otherwise spinning through most of the transfer.
+     */
+    void pumpStarted() {
+        pumps.incrementAndGet();
+    }
+
+    /** The body's thread is done: see {@link #pumpStarted}. */
+    void pumpEnded() {
+        pumps.decrementAndGet();
+    }
+
     /** Wakes the reader if it sleeps: a stalled response stream has room again. */
     void wakeReader() {
         doorbell.wakeSleepers();
@@ -517,8 +534,8 @@ public final class ClientConnection implements AutoCloseable {
                         waiter.skipSpinning();
                     }
                     afterCallers = false;
-                    // while a response streams, its reader needs a core more than this thread needs to be hot
-                    waiter.idle(midStream, untilDeadline(now, LIVENESS_PERIOD_NANOS));
+                    // while a body streams, its reader (or writer) needs a core more than this thread needs to be hot
+                    waiter.idle(midStream || pumps.get() > 0, untilDeadline(now, LIVENESS_PERIOD_NANOS));
                 }
             }
         } catch (RingCorruptedException | ProtocolException e) {

@@ -193,6 +193,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     // reads (an echo) never waits on a client that waits on it. The pump ends the request on the wire either way:
     // REQUEST_END once the body is out, CANCEL if it was cancelled or its source failed.
     private void pump(Body body, InputStream toClose) {
+        connection.pumpStarted();
         Thread.ofVirtual().name("ipc-connect-request-" + requestId).start(() -> {
             try {
                 if (body.write()) {
@@ -217,6 +218,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
                 writeCancel();
                 throw e;
             } finally {
+                connection.pumpEnded();
                 requestDone = true;
                 forgetIfDone();
                 if (toClose != null) {
