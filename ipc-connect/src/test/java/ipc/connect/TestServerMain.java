@@ -31,7 +31,9 @@ import java.util.zip.CRC32C;
  *       {@code "streamfail <length>"} answers an {@code IpcDataStream} whose source throws
  *       {@code IllegalStateException("source failed after <length>")} there, or for {@code "error"} answers a
  *       writer that throws {@code AssertionError("writer broke")};</li>
- *   <li>{@code viewcount}: like {@code count}, reading the request through {@link IpcInputStream#readView}.</li>
+ *   <li>{@code viewcount}: like {@code count}, reading the request through {@link IpcInputStream#readView};</li>
+ *   <li>{@code viewkinds}: like {@code viewcount} with views of up to 1 MiB, answering
+ *       {@code "<length> <crc> <direct views> <heap views>"}: how many views were of shared memory.</li>
  * </ul>
  */
 public final class TestServerMain {
@@ -104,6 +106,24 @@ public final class TestServerMain {
                     crc.update(view);
                 }
                 return IpcData.of((total + " " + crc.getValue()).getBytes(StandardCharsets.UTF_8));
+            });
+            server.listen(base + ".viewkinds", request -> {
+                CRC32C crc = new CRC32C();
+                long total = 0;
+                int direct = 0;
+                int heap = 0;
+                java.nio.ByteBuffer view;
+                while ((view = ((IpcInputStream) request).readView(1 << 20)) != null) {
+                    total += view.remaining();
+                    if (view.isDirect()) {
+                        direct++;
+                    } else {
+                        heap++;
+                    }
+                    crc.update(view);
+                }
+                return IpcData.of((total + " " + crc.getValue() + " " + direct + " " + heap)
+                        .getBytes(StandardCharsets.UTF_8));
             });
             server.listen(base + ".generate", request -> {
                 long length = Long.parseLong(new String(request.readAllBytes(), StandardCharsets.UTF_8).trim());

@@ -13,6 +13,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -253,6 +254,37 @@ class ZeroCopyTest {
             }
             assertArrayEquals(Pattern.bytes(0, 10), client.sendAndReceive("10 3".getBytes(StandardCharsets.UTF_8),
                     TIMEOUT), "after the end, this thread sends again");
+        }
+    }
+
+    /**
+     * A handler reading a request alone on its connection by views reads it in place: views of shared memory, the
+     * bytes intact; a request sent beside another one on the same connection is viewed in the receive buffer.
+     */
+    @Test
+    void aHandlerViewsARequestAloneInPlace() throws Exception {
+        long length = 16L << 20;
+        String expected = length + " " + Pattern.crc(length);
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("viewkinds"))) {
+            String[] alone;
+            try (InputStream response = client.send(IpcData.writer(out -> Pattern.write(out, length, 1 << 20)),
+                    TIMEOUT)) {
+                alone = new String(response.readAllBytes(), StandardCharsets.UTF_8).split(" ");
+            }
+            assertEquals(expected, alone[0] + " " + alone[1]);
+            assertTrue(Integer.parseInt(alone[2]) > 0, "views in place: " + String.join(" ", alone));
+            List<CompletableFuture<InputStream>> both = List.of(
+                    client.sendAsync(IpcData.writer(out -> Pattern.write(out, length, 1 << 20)), TIMEOUT),
+                    client.sendAsync(IpcData.writer(out -> Pattern.write(out, length, 1 << 20)), TIMEOUT));
+            int heapViews = 0;
+            for (CompletableFuture<InputStream> future : both) {
+                try (InputStream response = future.get(30, TimeUnit.SECONDS)) {
+                    String[] words = new String(response.readAllBytes(), StandardCharsets.UTF_8).split(" ");
+                    assertEquals(expected, words[0] + " " + words[1], "two at once");
+                    heapViews += Integer.parseInt(words[3]);
+                }
+            }
+            assertTrue(heapViews > 0, "views of the receive buffer while both requests were in flight");
         }
     }
 
