@@ -4,8 +4,6 @@ import ipc.connect.IpcDataWriter;
 import ipc.connect.IpcInputStream;
 import ipc.connect.IpcRemoteException;
 import ipc.connect.IpcTimeoutException;
-import ipc.connect.internal.signal.SignalWaiter;
-import ipc.connect.internal.signal.Spinners;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -26,7 +24,7 @@ import java.util.function.Supplier;
  * an early close of the response or a failed request body cancels the exchange: the server is told (CANCEL frame)
  * and a late response is dropped by the reader, never delivered to another exchange.
  */
-public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.Owner {
+public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.Owner, SelfPoll.Target {
     private static final byte[] EMPTY = new byte[0];
     /**
      * How long a caller polls for its response before it parks. A hot round trip answers within microseconds; after
@@ -40,16 +38,6 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
      * as fast as the caller gives the core up. Polling this long is paid only after an idle spell.
      */
     private static final long SPIN_AFTER_WAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-    /**
-     * How long a caller that finds no free place among the process's {@link Spinners} polls, trying for one and
-     * yielding, before it parks: the place may be its own connection's reader's, which gives it up within a pass once
-     * it runs and sees the caller. Short, as many callers may be polling so (from 32 connections on 2 cores, 2 µs here
-     * gave 37,500-114,000 requests/s against 33,200-40,600 with 20 µs, in noisy runs). Yielding matters when the
-     * reader shares the caller's core: spinning, the caller kept it off, parked, and had its response delivered
-     * through the reader 10-15 µs later; the reader then held the place again for the next call (27% of 500,000 sync
-     * calls found no place and 10% parked; yielding, 3-4% and 3-4%).
-     */
-    private static final long PLACE_GRACE_NANOS = TimeUnit.MICROSECONDS.toNanos(5);
     private static final VarHandle DELIVERED;
 
     static {
@@ -78,6 +66,8 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     private volatile boolean delivered;
     private final Supplier<String> description;
     private volatile boolean cancelled;
+    private boolean awaitingBegin; // what the caller's self-poll waits for: the response's beginning, or
+    private int seenProgress; // more of it than this (see InboundStream#progress)
     /** The server asked for no more of the request body (its handler closed the request). */
     private volatile boolean stopped;
     /** The request's end frame is written: from now on only {@link #cancel()} sends the CANCEL. */
@@ -290,39 +280,29 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
      * for and nothing else needs reading.
      */
     private void pollUntil(boolean begin, int seen, long now, long spinFor, boolean wokeServer) {
+        awaitingBegin = begin;
+        seenProgress = seen;
         boolean onDoorbell = connection.startPolling();
-        boolean spinning = Spinners.tryEnter();
-        // On one core nobody spins: the caller polls for the whole time, yielding at every pass so the server runs.
-        long spinUntil = now + (spinning || Spinners.PLACES == 0 ? spinFor : PLACE_GRACE_NANOS);
+        boolean arrived = false;
         try {
-            for (int idle = 1; !arrived(begin, seen) && System.nanoTime() - spinUntil < 0; idle++) {
-                if (!spinning && (spinning = Spinners.tryEnter())) {
-                    spinUntil = now + spinFor;
-                }
-                if (connection.pollResponses() != 0) {
-                    idle = 0;
-                } else if (!spinning || SignalWaiter.shouldYield(idle, wokeServer)) {
-                    // few cores: let the server (or its handler) run; without a place, let its holder run too, which
-                    // may be this connection's reader on this very core: it gives the place up once it runs
-                    Thread.yield();
-                } else {
-                    Thread.onSpinWait();
-                }
-            }
+            arrived = SelfPoll.poll(this, now, spinFor, wokeServer);
         } finally {
-            if (spinning) {
-                Spinners.leave();
-            }
             // the reader is needed if the caller will park, or while the request's body is still being sent (its
             // window comes back through the ring), or for a response still streaming to a caller that only awaited
             // its beginning
-            boolean needReader = !arrived(begin, seen) || !requestDone || begin && !response.isEnded();
+            boolean needReader = !arrived || !requestDone || begin && !response.isEnded();
             connection.stopPolling(needReader, onDoorbell, this);
         }
     }
 
-    private boolean arrived(boolean begin, int seen) {
-        return begin ? begun.isDone() : response.progress() != seen;
+    @Override
+    public boolean arrived() {
+        return awaitingBegin ? begun.isDone() : response.progress() != seenProgress;
+    }
+
+    @Override
+    public int pollOnce() {
+        return connection.pollResponses();
     }
 
     /**

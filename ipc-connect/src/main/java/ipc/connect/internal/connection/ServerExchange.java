@@ -4,8 +4,6 @@ import ipc.connect.IpcClosedException;
 import ipc.connect.IpcDataWriter;
 import java.io.IOException;
 import java.io.InputStream;
-import ipc.connect.internal.signal.SignalWaiter;
-import ipc.connect.internal.signal.Spinners;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -13,12 +11,10 @@ import java.util.function.Supplier;
  * One request on the server: its body as an {@link InputStream} while it arrives, and the means to send the
  * response. Used by one handler thread; {@link #cancel()} and {@link #abort} come from the dispatcher.
  */
-public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.Owner {
+public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.Owner, SelfPoll.Target {
     private static final byte[] EMPTY = new byte[0];
     /** How long a handler waiting for more of its request reads the ring itself before it parks. */
     private static final long POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
-    /** As long, without a spinning place (see {@code ClientExchange.PLACE_GRACE_NANOS}). */
-    private static final long PLACE_GRACE_NANOS = TimeUnit.MICROSECONDS.toNanos(5);
 
     private final ServerConnection connection;
     private final long requestId;
@@ -30,6 +26,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     private volatile boolean responded;
     private long requestBytes; // by the thread reading the ring (see ServerConnection#readLock)
     private boolean refused; // as requestBytes
+    private int seenProgress; // the handler's self-poll waits for its request's progress past this
 
     ServerExchange(ServerConnection connection, long requestId) {
         this.connection = connection;
@@ -161,26 +158,20 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         if (!request.readsInPlace()) {
             return;
         }
-        boolean spinning = Spinners.tryEnter();
-        long until = System.nanoTime() + (spinning || Spinners.PLACES == 0 ? POLL_NANOS : PLACE_GRACE_NANOS);
-        try {
-            for (int idle = 1; request.progress() == seen && System.nanoTime() - until < 0; idle++) {
-                if (connection.pollOwn(this) != 0) {
-                    idle = 0;
-                } else if (!spinning || SignalWaiter.shouldYield(idle, false)) {
-                    Thread.yield();
-                } else {
-                    Thread.onSpinWait();
-                }
-            }
-        } finally {
-            if (spinning) {
-                Spinners.leave();
-            }
-        }
-        if (request.progress() == seen) {
+        seenProgress = seen;
+        if (!SelfPoll.poll(this, System.nanoTime(), POLL_NANOS, false)) {
             connection.channel().doorbell().signal();
         }
+    }
+
+    @Override
+    public boolean arrived() {
+        return request.progress() != seenProgress;
+    }
+
+    @Override
+    public int pollOnce() {
+        return connection.pollOwn(this);
     }
 
     void cancel() {
