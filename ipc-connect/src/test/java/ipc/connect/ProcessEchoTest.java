@@ -44,6 +44,35 @@ class ProcessEchoTest {
         }
     }
 
+    /**
+     * A handler that reads its request by views while it writes the response on the same thread (through a writer):
+     * the response's window comes back through the request ring, behind the chunks of the request. Those are not left
+     * in place for its views once the response has begun, or its writes would wait for a window that never came.
+     */
+    @Test
+    void aHandlerEchoingByViewsAsItWritesDoesNotWaitForItself() throws IOException {
+        long length = 64L << 20; // many windows each way
+        try (IpcClient client = new IpcClient(factory, SERVER.channel("viewecho"));
+             InputStream response = client.send(Pattern.stream(length), TIMEOUT)) {
+            assertEquals(length, Pattern.verify(response, new byte[64 * 1024]));
+        }
+    }
+
+    /**
+     * A handler that took a view of its request and answers more than a window at once: the chunk lent to its view
+     * goes back when the response begins, so that the window the client returns behind it in the ring arrives.
+     */
+    @Test
+    void aHandlerAnsweringAfterAViewDoesNotWaitForItsOwnWindow() throws IOException {
+        try (IpcClient client = new IpcClient(factory, SERVER.channel("viewthenbytes"))) {
+            for (int round = 0; round < 3; round++) {
+                try (InputStream response = client.send(Pattern.stream(16L << 20), TIMEOUT)) {
+                    assertEquals(8L << 20, Pattern.verify(response, new byte[64 * 1024]), "round " + round);
+                }
+            }
+        }
+    }
+
     @Test
     void tenThreadsShareOneClient() throws Exception {
         ExecutorService threads = Executors.newFixedThreadPool(10);

@@ -32,6 +32,10 @@ import java.util.zip.CRC32C;
  *       {@code IllegalStateException("source failed after <length>")} there, or for {@code "error"} answers a
  *       writer that throws {@code AssertionError("writer broke")};</li>
  *   <li>{@code viewcount}: like {@code count}, reading the request through {@link IpcInputStream#readView};</li>
+ *   <li>{@code viewecho}: reads the first MiB of the request by views, then answers it and the rest of the request,
+ *       read by views as it is written back, through an {@link IpcDataWriter};</li>
+ *   <li>{@code viewthenbytes}: reads the request by views until one is in place, then answers 8 MiB of
+ *       {@link Pattern} bytes at once;</li>
  *   <li>{@code viewkinds}: like {@code viewcount} with views of up to 1 MiB, answering
  *       {@code "<length> <crc> <direct views> <heap views>"}: how many views were of shared memory.</li>
  * </ul>
@@ -106,6 +110,33 @@ public final class TestServerMain {
                     crc.update(view);
                 }
                 return IpcData.of((total + " " + crc.getValue()).getBytes(StandardCharsets.UTF_8));
+            });
+            server.listen(base + ".viewecho", request -> {
+                IpcInputStream in = (IpcInputStream) request;
+                java.io.ByteArrayOutputStream first = new java.io.ByteArrayOutputStream();
+                java.nio.ByteBuffer view;
+                while (first.size() < 1 << 20 && (view = in.readView((1 << 20) - first.size())) != null) {
+                    byte[] bytes = new byte[view.remaining()];
+                    view.get(bytes);
+                    first.write(bytes);
+                }
+                return IpcData.writer(out -> {
+                    first.writeTo(out);
+                    byte[] bytes = new byte[1 << 20];
+                    java.nio.ByteBuffer next;
+                    while ((next = in.readView(bytes.length)) != null) {
+                        int n = next.remaining();
+                        next.get(bytes, 0, n); // the view stays held while the write below waits for window
+                        out.write(bytes, 0, n);
+                    }
+                });
+            });
+            server.listen(base + ".viewthenbytes", request -> {
+                java.nio.ByteBuffer view;
+                do {
+                    view = ((IpcInputStream) request).readView(1 << 20);
+                } while (view != null && !view.isDirect()); // until one is lent in place (or the end)
+                return new IpcDataBytes(Pattern.bytes(0, 8 << 20));
             });
             server.listen(base + ".viewkinds", request -> {
                 CRC32C crc = new CRC32C();

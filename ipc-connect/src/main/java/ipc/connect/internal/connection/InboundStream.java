@@ -560,6 +560,35 @@ public final class InboundStream extends IpcInputStream {
         }
     }
 
+    /**
+     * Gives a lent record back at once, its bytes not yet taken copied into the buffer first (in order): views taken
+     * of it are over. For a server whose handler has returned: its response may need the window the client sends
+     * through the ring, behind the lent record. Consumer side.
+     */
+    public void takeBackLoan() {
+        lock.lock();
+        try {
+            if (loan == null) {
+                return;
+            }
+            int rest = loanLength - loanTaken;
+            ensureCapacity(size + rest);
+            int capacityMask = buffer.length - 1;
+            int writeIndex = (readIndex + size) & capacityMask;
+            int first = Math.min(rest, buffer.length - writeIndex);
+            MemorySegment.copy(loan, ValueLayout.JAVA_BYTE, loanOffset + loanTaken, buffer, writeIndex, first);
+            MemorySegment.copy(loan, ValueLayout.JAVA_BYTE, loanOffset + loanTaken + first, buffer, 0, rest - first);
+            size += rest;
+            unreturned += loanTaken; // the rest counts when read from the buffer
+            loan = null;
+            viewSegment = null;
+            loanViewer = null;
+        } finally {
+            lock.unlock();
+        }
+        owner.endLoan(false);
+    }
+
     /** Whether {@code thread} took views of a record lent to this stream that it has not given back yet. */
     boolean isViewedInPlaceBy(Thread thread) {
         return loanViewer == thread;

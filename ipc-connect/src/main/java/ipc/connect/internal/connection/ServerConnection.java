@@ -284,7 +284,7 @@ final class ServerConnection {
                 }
                 // In place only while no other exchange of the connection is pending: the ring stops at a lent (or
                 // left) record, and the frames after it wait until its handler reads on.
-                int lending = !first && exchanges.size() == 1
+                int lending = !first && !exchange.isResponding() && exchanges.size() == 1
                         ? exchange.request().lend(buffer, chunkOffset, chunkLength) : InboundStream.NOT_LENT;
                 if (lending == InboundStream.LEAVE) {
                     blocked = true;

@@ -24,6 +24,8 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     private volatile boolean cancelled;
     private volatile boolean requestEnded;
     private volatile boolean responded;
+    /** The response has begun: the request's chunks are no longer lent in place (see {@link #beginResponse}). */
+    private volatile boolean responding;
     private long requestBytes; // by the thread reading the ring (see ServerConnection#readLock)
     private boolean refused; // as requestBytes
     private int seenProgress; // the handler's self-poll waits for its request's progress past this
@@ -186,8 +188,24 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         request.fail(cause);
     }
 
+    /** Whether the response has begun: see {@link #beginResponse}. */
+    boolean isResponding() {
+        return responding;
+    }
+
+    /**
+     * The handler has returned and its response begins. Its writes may wait for the window the client gives back
+     * through the request ring, so from now on no chunk of the request is lent to a view, or left in the ring for one
+     * (a response writer may read on by views: from the receive buffer), and a chunk lent already goes back now.
+     */
+    private void beginResponse() {
+        responding = true;
+        request.takeBackLoan();
+    }
+
     /** Sends {@code length} bytes of {@code bytes} as the whole response. */
     public void respond(byte[] bytes, int offset, int length) throws IOException {
+        beginResponse();
         connection.responses().writeBody(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END, bytes,
                 offset, length, responseCredit, 0, this::isCancelled, description);
     }
@@ -204,6 +222,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
      * @throws IOException if the connection failed
      */
     public void respond(InputStream source) throws IOException {
+        beginResponse();
         try {
             connection.responses().writeStream(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END,
                     source, responseCredit, 0, this::isCancelled, description);
@@ -219,6 +238,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
      * @throws IOException if the connection failed
      */
     public void respond(IpcDataWriter.BodyWriter body) throws IOException {
+        beginResponse();
         try {
             connection.responses().writeFrom(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END,
                     body, responseCredit, 0, this::isCancelled, description);

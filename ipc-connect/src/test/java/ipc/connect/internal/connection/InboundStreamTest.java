@@ -453,6 +453,29 @@ class InboundStreamTest {
         assertEquals(List.of(false), loansEnded, "once");
     }
 
+    /** A lent chunk taken back early: what was not viewed yet moves into the buffer, in order, and the loan ends. */
+    @Test
+    void aLentChunkTakenBackLeavesItsRestInTheBuffer() throws Exception {
+        InboundStream in = stream(64, 10_000_000_000L); // window given back every 16 bytes read
+        MemorySegment ring = java.lang.foreign.Arena.ofAuto().allocate(100);
+        MemorySegment.copy(bytes(0, 100), 0, ring, 0, 100);
+        BackgroundRead read = BackgroundRead.waitingView(in, 10);
+        assertEquals(InboundStream.LENT, in.lend(ring, 0, 40));
+        read.join();
+        assertEquals(10, read.view.remaining());
+        in.takeBackLoan();
+        assertEquals(List.of(false), loansEnded);
+        assertFalse(in.isViewedInPlaceBy(read.thread));
+        ring.fill((byte) -1); // the ring's space is the producer's again
+        assertEquals(30, in.available());
+        byte[] rest = new byte[30];
+        assertEquals(30, in.read(rest, 0, 30));
+        assertArrayEquals(bytes(10, 30).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), rest);
+        assertEquals(List.of(40), credits, "the viewed and the copied bytes, once read, count toward the window");
+        in.takeBackLoan();
+        assertEquals(List.of(false), loansEnded, "nothing lent: nothing to give back");
+    }
+
     /** readAllBytes and transferTo take a lent chunk's bytes first, then the rest. */
     @Test
     void readAllBytesAndTransferToTakeALentChunkFirst() throws Exception {
