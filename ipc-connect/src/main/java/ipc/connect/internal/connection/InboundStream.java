@@ -566,6 +566,9 @@ public final class InboundStream extends IpcInputStream {
      * through the ring, behind the lent record. Consumer side.
      */
     public void takeBackLoan() {
+        if (loan == null) { // as in consume: only a loan this thread took could be here, and it would see it
+            return;
+        }
         lock.lock();
         try {
             if (loan == null) {
