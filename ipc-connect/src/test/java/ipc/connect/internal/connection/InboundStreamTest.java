@@ -64,6 +64,13 @@ class InboundStreamTest {
         };
     }
 
+    /** Native memory, as a ring's, holding {@code count} bytes of {@link #bytes} from 0: what a poller lends. */
+    private static MemorySegment ringOf(int count) {
+        MemorySegment ring = java.lang.foreign.Arena.ofAuto().allocate(count);
+        MemorySegment.copy(bytes(0, count), 0, ring, 0, count);
+        return ring;
+    }
+
     private static MemorySegment bytes(int from, int count) {
         byte[] array = new byte[count];
         for (int i = 0; i < count; i++) {
@@ -348,8 +355,7 @@ class InboundStreamTest {
     @Test
     void aWaitingViewIsLentTheChunkInPlaceUntilTheConsumerComesBack() throws Exception {
         InboundStream in = stream(64, 10_000_000_000L); // window given back every 16 bytes read
-        MemorySegment ring = java.lang.foreign.Arena.ofAuto().allocate(100);
-        MemorySegment.copy(bytes(0, 100), 0, ring, 0, 100);
+        MemorySegment ring = ringOf(100);
         assertEquals(InboundStream.NOT_LENT, in.lend(ring, 10, 50), "nobody reads by views: copy it");
         BackgroundRead read = BackgroundRead.waitingView(in, 1000);
         assertEquals(InboundStream.LENT, in.lend(ring, 10, 50));
@@ -384,7 +390,7 @@ class InboundStreamTest {
     @Test
     void chunksAreLeftInPlaceForAConsumerReadingByViews() throws Exception {
         InboundStream in = stream(1024, 10_000_000_000L);
-        MemorySegment ring = java.lang.foreign.Arena.ofAuto().allocate(100);
+        MemorySegment ring = ringOf(100);
         assertTrue(in.offer(bytes(0, 10), 0, 10));
         assertEquals(4, in.readView(4).remaining());
         assertEquals(InboundStream.LEAVE, in.lend(ring, 0, 100), "a view is out, 6 bytes buffered");
@@ -404,8 +410,7 @@ class InboundStreamTest {
     @Test
     void aLentChunkIsTakenByPartialViewsReadsAndSkips() throws Exception {
         InboundStream in = stream(1024, 10_000_000_000L);
-        MemorySegment ring = java.lang.foreign.Arena.ofAuto().allocate(100);
-        MemorySegment.copy(bytes(0, 100), 0, ring, 0, 100);
+        MemorySegment ring = ringOf(100);
         BackgroundRead read = BackgroundRead.waitingView(in, 20);
         assertEquals(InboundStream.LENT, in.lend(ring, 0, 100));
         read.join();
@@ -431,7 +436,7 @@ class InboundStreamTest {
     /** Closing the stream gives a lent chunk back; so does reading to the end after a lent last chunk. */
     @Test
     void aLentChunkGoesBackOnCloseAndAtTheEnd() throws Exception {
-        MemorySegment ring = java.lang.foreign.Arena.ofAuto().allocate(100);
+        MemorySegment ring = ringOf(100);
         InboundStream closed = stream(1024, 10_000_000_000L);
         BackgroundRead read = BackgroundRead.waitingView(closed, 100);
         assertEquals(InboundStream.LENT, closed.lend(ring, 0, 100));
@@ -457,8 +462,7 @@ class InboundStreamTest {
     @Test
     void aLentChunkTakenBackLeavesItsRestInTheBuffer() throws Exception {
         InboundStream in = stream(64, 10_000_000_000L); // window given back every 16 bytes read
-        MemorySegment ring = java.lang.foreign.Arena.ofAuto().allocate(100);
-        MemorySegment.copy(bytes(0, 100), 0, ring, 0, 100);
+        MemorySegment ring = ringOf(100);
         BackgroundRead read = BackgroundRead.waitingView(in, 10);
         assertEquals(InboundStream.LENT, in.lend(ring, 0, 40));
         read.join();
@@ -479,8 +483,7 @@ class InboundStreamTest {
     /** readAllBytes and transferTo take a lent chunk's bytes first, then the rest. */
     @Test
     void readAllBytesAndTransferToTakeALentChunkFirst() throws Exception {
-        MemorySegment ring = java.lang.foreign.Arena.ofAuto().allocate(100);
-        MemorySegment.copy(bytes(0, 100), 0, ring, 0, 100);
+        MemorySegment ring = ringOf(100);
         for (boolean transfer : new boolean[] {false, true}) {
             InboundStream in = stream(1024, 10_000_000_000L);
             BackgroundRead read = BackgroundRead.waitingView(in, 10);
