@@ -161,14 +161,7 @@ public final class InboundStream extends IpcInputStream {
             }
             if (rest > 0) {
                 ensureCapacity(occupied + rest);
-                int capacityMask = buffer.length - 1;
-                int writeIndex = (readIndex + size) & capacityMask;
-                int first = Math.min(rest, buffer.length - writeIndex);
-                MemorySegment.copy(source, ValueLayout.JAVA_BYTE, offset + direct, buffer, writeIndex, first);
-                if (first < rest) {
-                    MemorySegment.copy(source, ValueLayout.JAVA_BYTE, offset + direct + first, buffer, 0, rest - first);
-                }
-                size += rest;
+                appendBuffered(source, offset + direct, rest);
             }
             if (rest > 0 || direct > 0 && delivered == targetLength) {
                 wakeConsumer();
@@ -244,6 +237,15 @@ public final class InboundStream extends IpcInputStream {
         copyBuffered(grown, 0, size);
         buffer = grown;
         readIndex = 0;
+    }
+
+    /** Copies {@code n} bytes of {@code source} after the buffered ones (across the wrap); the room is there. */
+    private void appendBuffered(MemorySegment source, long offset, int n) {
+        int writeIndex = (readIndex + size) & (buffer.length - 1);
+        int first = Math.min(n, buffer.length - writeIndex);
+        MemorySegment.copy(source, ValueLayout.JAVA_BYTE, offset, buffer, writeIndex, first);
+        MemorySegment.copy(source, ValueLayout.JAVA_BYTE, offset + first, buffer, 0, n - first);
+        size += n;
     }
 
     /** Copies the first {@code n} buffered bytes (from {@link #readIndex}, across the wrap) into {@code into}. */
@@ -511,9 +513,7 @@ public final class InboundStream extends IpcInputStream {
             if (loan == null || loanTaken < loanLength) {
                 return;
             }
-            loan = null;
-            viewSegment = null;
-            loanViewer = null;
+            dropLoan();
             unreturned += loanLength;
             readsNext = reading && !ended && failure == null && !closed;
         } finally {
@@ -576,20 +576,20 @@ public final class InboundStream extends IpcInputStream {
             }
             int rest = loanLength - loanTaken;
             ensureCapacity(size + rest);
-            int capacityMask = buffer.length - 1;
-            int writeIndex = (readIndex + size) & capacityMask;
-            int first = Math.min(rest, buffer.length - writeIndex);
-            MemorySegment.copy(loan, ValueLayout.JAVA_BYTE, loanOffset + loanTaken, buffer, writeIndex, first);
-            MemorySegment.copy(loan, ValueLayout.JAVA_BYTE, loanOffset + loanTaken + first, buffer, 0, rest - first);
-            size += rest;
+            appendBuffered(loan, loanOffset + loanTaken, rest);
             unreturned += loanTaken; // the rest counts when read from the buffer
-            loan = null;
-            viewSegment = null;
-            loanViewer = null;
+            dropLoan();
         } finally {
             lock.unlock();
         }
         owner.endLoan(false);
+    }
+
+    // holding the lock: the lent record is no longer this stream's, nor are views of it (the caller gives it back)
+    private void dropLoan() {
+        loan = null;
+        viewSegment = null;
+        loanViewer = null;
     }
 
     /** Whether {@code thread} took views of a record lent to this stream that it has not given back yet. */
@@ -639,9 +639,7 @@ public final class InboundStream extends IpcInputStream {
             size = 0;
             lent = 0;
             giveBack = loan != null;
-            loan = null;
-            viewSegment = null;
-            loanViewer = null;
+            dropLoan();
             wakeConsumer();
         } finally {
             lock.unlock();
