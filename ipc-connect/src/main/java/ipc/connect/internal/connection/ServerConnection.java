@@ -141,18 +141,12 @@ final class ServerConnection {
         if (closed) {
             return 0;
         }
-        if (!readLock.tryLock()) {
-            return 0; // a handler reads its request's frames itself
-        }
-        int work;
+        int work = 0;
         try {
-            blocked = false;
-            try {
-                work = requests.read(frameHandler, READ_LIMIT);
-            } finally {
-                passWakes.flush();
-                blocked |= lentTo != null; // its handler needs the core, and gives the record back
-                readLock.unlock();
+            if (requests.mayHaveRecords()) {
+                work = read();
+            } else {
+                blocked = false; // nothing left in the ring, nothing lent: the lock is left alone on idle passes
             }
         } catch (RingCorruptedException | ProtocolException e) {
             close("protocol error: " + e.getMessage(), Level.WARNING);
@@ -178,6 +172,26 @@ final class ServerConnection {
         return work;
     }
 
+    /** Dispatcher: reads the request frames there are, unless a handler reads its own now. */
+    private int read() {
+        if (!readLock.tryLock()) {
+            return 0; // a handler reads its request's frames itself
+        }
+        int work;
+        try {
+            blocked = false;
+            try {
+                work = requests.read(frameHandler, READ_LIMIT);
+            } finally {
+                passWakes.flush();
+                blocked |= lentTo != null; // its handler needs the core, and gives the record back
+            }
+        } finally {
+            readLock.unlock();
+        }
+        return work;
+    }
+
     /**
      * Dispatcher: whether the last poll stopped at a frame its handler had no room for. The handler rings the doorbell
      * once it has made room.
@@ -194,7 +208,7 @@ final class ServerConnection {
      * @return the frames consumed
      */
     int pollOwn(ServerExchange own) {
-        if (closed || readLock.isHeldByCurrentThread() || !readLock.tryLock()) {
+        if (closed || !hasRequestFrames() || readLock.isHeldByCurrentThread() || !readLock.tryLock()) {
             return 0; // another thread reads, or this one further up (an inline handler, run by the dispatcher's read)
         }
         int work;
@@ -215,6 +229,15 @@ final class ServerConnection {
             clientDoorbell.signal(); // the client's writer may wait for room
         }
         return work;
+    }
+
+    /** Whether a request frame may wait in the ring; any thread, without the lock. */
+    private boolean hasRequestFrames() {
+        try {
+            return requests.mayHaveRecords();
+        } catch (IllegalStateException unmapped) {
+            return false; // the dispatcher closed the connection meanwhile
+        }
     }
 
     private boolean onOwnFrame(int kind, MemorySegment buffer, long offset, int length) {

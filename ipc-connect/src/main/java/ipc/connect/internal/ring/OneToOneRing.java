@@ -231,6 +231,16 @@ public final class OneToOneRing {
     }
 
     /**
+     * Whether a record may wait to be read: {@code false} only if the consumer has read all the producer has
+     * published. Any thread may ask, without the consumer's confinement (one acquire load of the producer's position
+     * and a plain one of the consumer's, which only ever lags): a poller asks before it takes the lock that confines
+     * its read, and skips both while there is nothing. Also {@code true} while a record is lent.
+     */
+    public boolean mayHaveRecords() {
+        return getLongAcquire(segment, base + RingDescriptor.TAIL_POSITION_OFFSET) != head;
+    }
+
+    /**
      * Called by the handler of {@link #read} while it handles a record (and then returns {@code true}): the record's
      * payload stays valid in place after the call, and the producer does not overwrite it, until {@link #endLoan()}.
      * The read stops after it; reads find nothing until the loan ends.
