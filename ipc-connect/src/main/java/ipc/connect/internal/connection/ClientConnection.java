@@ -481,6 +481,7 @@ public final class ClientConnection implements AutoCloseable {
                 LIVENESS_PERIOD_NANOS);
         long nextLivenessCheck = System.nanoTime() + LIVENESS_PERIOD_NANOS;
         boolean afterCallers = false;
+        long senderTurnOver = senderReadAt; // the last read of a sender found to be over its turn
         try {
             while (!closed.get()) {
                 if (pollingCallers.get() > 0) {
@@ -494,12 +495,18 @@ public final class ClientConnection implements AutoCloseable {
                     }
                     readerParked = null;
                 }
-                long sinceSender = System.nanoTime() - senderReadAt;
-                boolean senderReads = sinceSender < SENDER_TURN_NANOS;
-                if (senderReads) {
-                    waiter.reset(); // not announced: the sender reads, this thread only checks below
-                    waiter.stopSpinning();
-                    LockSupport.parkNanos(SENDER_TURN_NANOS - sinceSender);
+                long readAt = senderReadAt;
+                boolean senderReads = false;
+                if (readAt != senderTurnOver) { // the clock only while a sender's turn may last
+                    long sinceSender = System.nanoTime() - readAt;
+                    senderReads = sinceSender < SENDER_TURN_NANOS;
+                    if (senderReads) {
+                        waiter.reset(); // not announced: the sender reads, this thread only checks below
+                        waiter.stopSpinning();
+                        LockSupport.parkNanos(SENDER_TURN_NANOS - sinceSender);
+                    } else {
+                        senderTurnOver = readAt;
+                    }
                 }
                 int work = senderReads ? 0 : readResponses();
                 requests.wakeIfRoom();
@@ -511,15 +518,18 @@ public final class ClientConnection implements AutoCloseable {
                     die(new IpcClosedException(description + ": the server closed the connection"), Level.DEBUG);
                     return;
                 }
-                long now = System.nanoTime();
-                if (now - nextLivenessCheck >= 0) {
+                boolean clock = work > 0 || senderReads || waiter.isClockDue();
+                long now = clock ? System.nanoTime() : 0;
+                if (clock && now - nextLivenessCheck >= 0) {
                     nextLivenessCheck = now + LIVENESS_PERIOD_NANOS;
                     if (!server.isAlive()) {
                         die(new IpcClosedException(description + ": the server process died"), Level.INFO);
                         return;
                     }
                 }
-                checkDeadlines(now);
+                if (clock) {
+                    checkDeadlines(now);
+                }
                 if (work > 0) {
                     waiter.reset();
                 } else if (!senderReads) {
@@ -535,7 +545,8 @@ public final class ClientConnection implements AutoCloseable {
                     }
                     afterCallers = false;
                     // while a body streams, its reader (or writer) needs a core more than this thread needs to be hot
-                    waiter.idle(midStream || pumps.get() > 0, untilDeadline(now, LIVENESS_PERIOD_NANOS));
+                    // (a spinning waiter does not sleep: without the clock, the longest sleep is none)
+                    waiter.idle(midStream || pumps.get() > 0, clock ? untilDeadline(now, LIVENESS_PERIOD_NANOS) : 0);
                 }
             }
         } catch (RingCorruptedException | ProtocolException e) {

@@ -319,8 +319,9 @@ public final class ServerChannel implements AutoCloseable {
                         connectionCount = connections.size();
                     }
                 }
-                long now = System.nanoTime();
-                if (now - nextLivenessCheck >= 0) {
+                long now;
+                if ((work > 0 || waiter.isClockDue())
+                        && (now = System.nanoTime()) - nextLivenessCheck >= 0) {
                     nextLivenessCheck = now + LIVENESS_PERIOD_NANOS;
                     for (ServerConnection connection : connections) {
                         connection.checkClientAlive();
