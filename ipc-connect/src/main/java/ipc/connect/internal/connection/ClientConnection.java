@@ -1,5 +1,6 @@
 package ipc.connect.internal.connection;
 
+import static ipc.connect.internal.memory.SharedAccess.addLongConfined;
 import static ipc.connect.internal.memory.SharedAccess.compareAndSetInt;
 import static ipc.connect.internal.memory.SharedAccess.getAndAddLong;
 import static ipc.connect.internal.memory.SharedAccess.getIntAcquire;
@@ -378,7 +379,10 @@ public final class ClientConnection implements AutoCloseable {
     }
 
 
-    /** Adds to one of the client's counters in the connection header; nothing once the file is unmapped. */
+    /**
+     * Adds to one of the client's counters in the connection header; nothing once the file is unmapped. The counter
+     * of response bytes is added to by the ring's reader alone, under the read lock, without this atomic add.
+     */
     void count(long counterOffset, long delta) {
         try {
             getAndAddLong(segment, counterOffset, delta);
@@ -696,7 +700,7 @@ public final class ClientConnection implements AutoCloseable {
                     passWakes.offered(exchange.response());
                 }
                 midStream = kind == FrameDescriptor.RESPONSE;
-                count(ConnectionDescriptor.CLIENT_RESPONSE_BYTES_OFFSET, chunkLength);
+                addLongConfined(segment, ConnectionDescriptor.CLIENT_RESPONSE_BYTES_OFFSET, chunkLength);
                 return true;
             }
             case FrameDescriptor.ERROR -> {

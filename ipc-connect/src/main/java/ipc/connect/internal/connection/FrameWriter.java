@@ -80,7 +80,7 @@ public final class FrameWriter {
             }
             ring.commit();
             if (length > 0 && kind != FrameDescriptor.ERROR && kind != FrameDescriptor.WINDOW) {
-                SharedAccess.getAndAddLong(segment, bodyBytesCounter, length);
+                SharedAccess.addLongConfined(segment, bodyBytesCounter, length); // writers hold the lock
             }
         } catch (IllegalStateException e) {
             // the mapping was closed under us: the connection is gone
@@ -272,14 +272,17 @@ public final class FrameWriter {
 
     private long claim(int kind, int length, long stallTimeoutNanos, Supplier<String> description)
             throws IOException {
-        long deadline = stallTimeoutNanos > 0 ? System.nanoTime() + stallTimeoutNanos : Long.MAX_VALUE;
-        while (true) {
+        long deadline = 0; // counted from the first claim that finds no room
+        for (boolean waited = false; ; waited = true) {
             if (closedBy != null) {
                 throw closedException();
             }
             long at = ring.tryClaim(kind, FrameDescriptor.HEADER_LENGTH + length);
             if (at >= 0) {
                 return at;
+            }
+            if (!waited) {
+                deadline = stallTimeoutNanos > 0 ? System.nanoTime() + stallTimeoutNanos : Long.MAX_VALUE;
             }
             headAtWait = ring.headPosition();
             roomWaiter = Thread.currentThread();

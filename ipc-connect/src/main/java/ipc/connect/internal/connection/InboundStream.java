@@ -113,7 +113,7 @@ public final class InboundStream extends IpcInputStream {
     private int readIndex;
     private int size;
     private int lent; // bytes of the last view: kept from being overwritten, given back as window on the next read
-    private boolean ended;
+    private volatile boolean ended; // written under the lock; read without it by end() and isEnded()
     private boolean closed;
     private boolean stalled;
     private IOException failure;
@@ -142,9 +142,21 @@ public final class InboundStream extends IpcInputStream {
      *     because the consumer closed the stream or it failed
      */
     public boolean offer(MemorySegment source, long offset, int length) {
+        return offer(source, offset, length, false);
+    }
+
+    /**
+     * {@link #offer(MemorySegment, long, int)}, ending the body with the chunk if {@code last} and it is taken (or
+     * dropped): one lock and one wake for both, as for every body that comes in one frame.
+     */
+    public boolean offer(MemorySegment source, long offset, int length, boolean last) {
         lock.lock();
         try {
             if (closed || failure != null || ended) {
+                if (last && !ended) {
+                    ended = true;
+                    wakeConsumer();
+                }
                 return true;
             }
             int direct = 0;
@@ -163,7 +175,10 @@ public final class InboundStream extends IpcInputStream {
                 ensureCapacity(occupied + rest);
                 appendBuffered(source, offset + direct, rest);
             }
-            if (rest > 0 || direct > 0 && delivered == targetLength) {
+            if (last) {
+                ended = true;
+            }
+            if (rest > 0 || last || direct > 0 && delivered == targetLength) {
                 wakeConsumer();
             } else if (direct > 0) {
                 unwoken = true; // the read's array has room for more of this batch: woken by flush
@@ -257,6 +272,9 @@ public final class InboundStream extends IpcInputStream {
 
     /** The body is complete. */
     public void end() {
+        if (ended) {
+            return; // its last chunk ended it (written under the lock, only ever set)
+        }
         lock.lock();
         try {
             ended = true;
@@ -665,11 +683,6 @@ public final class InboundStream extends IpcInputStream {
 
     /** Whether the whole body arrived. */
     public boolean isEnded() {
-        lock.lock();
-        try {
-            return ended;
-        } finally {
-            lock.unlock();
-        }
+        return ended;
     }
 }

@@ -292,7 +292,7 @@ final class ServerConnection {
                 ServerExchange exchange = exchanges.get(requestId);
                 boolean first = false;
                 if (exchange == null) {
-                    count(ConnectionDescriptor.SERVER_REQUESTS_OFFSET, 1);
+                    SharedAccess.addLongConfined(segment, ConnectionDescriptor.SERVER_REQUESTS_OFFSET, 1);
                     exchange = new ServerExchange(this, requestId);
                     exchanges.put(exchange);
                     first = true;
@@ -316,14 +316,15 @@ final class ServerConnection {
                 if (lending == InboundStream.LENT) {
                     lentTo = exchange;
                     requests.lend();
-                } else if (!exchange.request().offer(buffer, chunkOffset, chunkLength)) {
+                } else if (!exchange.request().offer(buffer, chunkOffset, chunkLength,
+                        kind == FrameDescriptor.REQUEST_END)) {
                     blocked = true;
                     return false; // the handler is behind: leave the frame in the ring
                 } else {
                     passWakes.offered(exchange.request());
                 }
                 exchange.countRequestBytes(chunkLength);
-                count(ConnectionDescriptor.SERVER_REQUEST_BYTES_OFFSET, chunkLength);
+                SharedAccess.addLongConfined(segment, ConnectionDescriptor.SERVER_REQUEST_BYTES_OFFSET, chunkLength);
                 if (kind == FrameDescriptor.REQUEST_END) {
                     exchange.endRequest();
                 }
@@ -355,7 +356,10 @@ final class ServerConnection {
         }
     }
 
-    /** Adds to one of the server's counters in the connection header; nothing once the file is unmapped. */
+    /**
+     * Adds to one of the server's counters in the connection header; nothing once the file is unmapped. The counters
+     * of request frames are added to by the ring's reader alone, under the read lock, without this atomic add.
+     */
     void count(long counterOffset, long delta) {
         try {
             SharedAccess.getAndAddLong(segment, counterOffset, delta);

@@ -71,4 +71,12 @@ public final class SharedAccess {
     public static long getAndAddLong(MemorySegment segment, long offset, long delta) {
         return (long) LONG.getAndAdd(segment, offset, delta);
     }
+
+    /**
+     * Adds to a counter that one thread at a time writes (its writers hold a lock): a plain read and a release store,
+     * no atomic instruction. Readers in any process see whole values.
+     */
+    public static void addLongConfined(MemorySegment segment, long offset, long delta) {
+        LONG.setRelease(segment, offset, (long) LONG.get(segment, offset) + delta);
+    }
 }
