@@ -70,18 +70,16 @@ public final class SignalWaiter {
         }
     }
 
-    /**
-     * Whether this thread holds a place among the spinners: its idle passes come back to back, each a few dozen
-     * nanoseconds, and its loop may do its periodic checks on only some of them (see {@link #isClockDue()}).
-     */
-    public boolean isSpinning() {
+    /** Whether this thread holds a place among the spinners, for tests. */
+    boolean isSpinning() {
         return spinning;
     }
 
     /**
      * Whether the polling loop should read the clock for its periodic checks on this idle pass: on every pass unless
-     * the thread spins, then on one in {@value #CLOCK_EVERY} ({@link System#nanoTime()} costs as much as the rest of
-     * a spinning pass, 25-30 ns on this VM, and a poll that comes sooner finds the work sooner).
+     * the thread holds a spinning place (its idle passes then come back to back), then on one in
+     * {@value #CLOCK_EVERY} ({@link System#nanoTime()} costs as much as the rest of a spinning pass, 25-30 ns on this
+     * VM, and a poll that comes sooner finds the work sooner).
      */
     public boolean isClockDue() {
         return !spinning || (idleCount & (CLOCK_EVERY - 1)) == 0;

@@ -122,6 +122,41 @@ class InboundStreamTest {
                 java.util.Arrays.copyOf(rest, 15));
     }
 
+    @Test
+    void aLastChunkEndsTheBodyInTheSameOfferAndWakesTheReadAtOnce() throws Exception {
+        InboundStream in = stream(64, 0); // no read timeout: only a wake-up ends the wait
+        byte[] into = new byte[40];
+        BackgroundRead read = BackgroundRead.waiting(in, into);
+        try {
+            assertTrue(in.offer(bytes(0, 10), 0, 10, true));
+            assertTrue(in.isEnded());
+            read.join(); // without flush: the end wakes it, though its array has room for more
+        } finally {
+            read.thread.interrupt();
+            read.thread.join(10_000);
+        }
+        assertEquals(10, read.count, "thrown: " + read.thrown);
+        in.end(); // as the exchange still calls it: nothing more happens
+        assertEquals(-1, in.read());
+    }
+
+    @Test
+    void aRefusedLastChunkDoesNotEndTheBodyAndADroppedOneDoes() throws IOException {
+        InboundStream in = stream(16, 0);
+        assertTrue(in.offer(bytes(0, 16), 0, 16));
+        assertFalse(in.offer(bytes(16, 4), 0, 4, true), "the buffer is full");
+        assertFalse(in.isEnded(), "refused: offered again later");
+        assertEquals(16, in.skip(16));
+        assertTrue(in.offer(bytes(16, 4), 0, 4, true));
+        assertTrue(in.isEnded());
+        assertEquals(4, in.readAllBytes().length);
+
+        InboundStream closed = stream(16, 0);
+        closed.close();
+        assertTrue(closed.offer(bytes(0, 4), 0, 4, true), "dropped: the consumer closed the stream");
+        assertTrue(closed.isEnded());
+    }
+
     /**
      * Chunks that leave room in a waiting read's array do not wake it: the producer's flush, at the end of its pass,
      * does.

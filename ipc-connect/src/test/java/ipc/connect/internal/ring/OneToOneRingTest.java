@@ -2,6 +2,7 @@ package ipc.connect.internal.ring;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ipc.connect.internal.memory.SharedAccess;
@@ -24,6 +25,32 @@ class OneToOneRingTest {
 
     private static MemorySegment newRingMemory() {
         return Arena.ofAuto().allocate(RingDescriptor.ringLength(CAPACITY), 128);
+    }
+
+    @Test
+    void mayHaveRecordsIsFalseOnlyWhileAllThatWasPublishedIsRead() {
+        MemorySegment memory = newRingMemory();
+        OneToOneRing producer = new OneToOneRing(memory, 0, CAPACITY);
+        OneToOneRing consumer = new OneToOneRing(memory, 0, CAPACITY);
+        assertFalse(consumer.mayHaveRecords(), "a new ring");
+        producer.tryClaim(1, 8);
+        assertFalse(consumer.mayHaveRecords(), "claimed, not committed");
+        producer.commit();
+        assertTrue(consumer.mayHaveRecords(), "committed");
+        consumer.read((type, buffer, offset, length) -> {
+            consumer.lend();
+            return true;
+        }, 1);
+        assertTrue(consumer.mayHaveRecords(), "read but lent: it is still there");
+        consumer.endLoan();
+        assertFalse(consumer.mayHaveRecords(), "given back");
+        for (int lap = 0; lap < 3 * CAPACITY / 64; lap++) {
+            producer.tryClaim(2, 40);
+            producer.commit();
+            assertTrue(consumer.mayHaveRecords(), "record " + lap);
+            assertEquals(1, consumer.read((type, buffer, offset, length) -> true, 8));
+            assertFalse(consumer.mayHaveRecords(), "record " + lap + " read");
+        }
     }
 
     @Test

@@ -82,4 +82,30 @@ class SignalWaiterTest {
             waiter.stopSpinning();
         }
     }
+
+    @Test
+    void aSpinningLoopReadsTheClockOnceIn64IdlePassesAndOnEveryOtherPass() {
+        SignalWaiter waiter = waiter(1_000);
+        try {
+            assertTrue(waiter.isClockDue(), "not spinning yet");
+            waiter.idle(false, SLEEP);
+            if (!waiter.isSpinning()) {
+                assertTrue(Spinners.PLACES == 0 || Spinners.taken() == Spinners.PLACES, "no place to spin in");
+                assertTrue(waiter.isClockDue(), "yielding passes read the clock every time");
+                return;
+            }
+            int due = 0;
+            for (int pass = 1; pass <= 640; pass++) { // the idle passes counted so far: pass
+                due += waiter.isClockDue() ? 1 : 0;
+                waiter.idle(false, SLEEP);
+            }
+            assertEquals(10, due, "640 spinning passes: the clock after passes 64, 128, ... 640");
+            waiter.reset();
+            assertTrue(waiter.isClockDue(), "the first idle pass after work");
+            waiter.stopSpinning();
+            assertTrue(waiter.isClockDue(), "no place: every pass");
+        } finally {
+            waiter.stopSpinning();
+        }
+    }
 }
