@@ -142,6 +142,13 @@ class SecurityTest {
                 }
                 byte[] small = "small".getBytes(StandardCharsets.UTF_8);
                 assertArrayEquals(small, client.sendAndReceive(small, TIMEOUT));
+                // Each request reached one handler: the frames a client sends after a refusal (the rest of its body,
+                // its end) belong to the refused request, and never start another with its id, which a handler
+                // would then answer (empty) before the refusal did. The server counts each request as it begins.
+                IpcStatus.Connection connection = IpcStatus.snapshot(factory).channels().stream()
+                        .filter(c -> c.name().equals(channel)).findFirst().orElseThrow().connections().get(0);
+                assertEquals(4, connection.requestsSent());
+                assertEquals(4, connection.requestsReceived(), "requests the server began");
             }
         }
     }

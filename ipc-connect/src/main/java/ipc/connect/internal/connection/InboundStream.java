@@ -328,8 +328,10 @@ public final class InboundStream extends IpcInputStream {
             if (closed) {
                 throw new IOException(owner.description() + ": stream closed");
             }
-            if (!ended || lent > 0 || loan != null) {
-                return null; // still coming (or a view or a lent record to give back first): read chunk by chunk
+            if (!ended || failure != null || lent > 0 || loan != null) {
+                // still coming, or failed (a refused request ends too: its reads throw once the buffered bytes are
+                // taken), or a view or a lent record to give back first: read chunk by chunk
+                return null;
             }
             byte[] whole = new byte[size];
             if (size > 0) {

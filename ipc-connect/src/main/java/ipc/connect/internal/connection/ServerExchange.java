@@ -265,7 +265,11 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     public void finish() {
         request.close();
         responded = true;
-        if (requestEnded || cancelled) {
+        // Not before the client has ended the request: its later frames must find this exchange, or one would start
+        // a new request with its id (a refused request is answered before the client stops sending: a handler run for
+        // its empty end frame once answered the client before the refusal did). A cancelled or aborted exchange has
+        // left the table already.
+        if (requestEnded) {
             connection.forget(this);
         }
     }

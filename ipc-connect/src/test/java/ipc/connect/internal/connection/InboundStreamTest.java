@@ -141,6 +141,16 @@ class InboundStreamTest {
     }
 
     @Test
+    void readAllBytesOfAFailedBodyThrowsEvenOnceItEnded() {
+        InboundStream in = stream(64, 0);
+        assertTrue(in.offer(bytes(0, 10), 0, 10));
+        in.fail(new IOException("refused: larger than the limit"));
+        in.end(); // a refused request's end frame still comes
+        IOException e = assertThrows(IOException.class, in::readAllBytes, "not the 10 bytes as the whole body");
+        assertTrue(e.getMessage().contains("refused"), e.getMessage());
+    }
+
+    @Test
     void aRefusedLastChunkDoesNotEndTheBodyAndADroppedOneDoes() throws IOException {
         InboundStream in = stream(16, 0);
         assertTrue(in.offer(bytes(0, 16), 0, 16));
