@@ -209,7 +209,9 @@ final class ServerConnection {
      */
     int pollOwn(ServerExchange own) {
         if (closed || !hasRequestFrames() || readLock.isHeldByCurrentThread() || !readLock.tryLock()) {
-            return 0; // another thread reads, or this one further up (an inline handler, run by the dispatcher's read)
+            // nothing came, or another thread reads, or this one further up (an inline handler, run by the
+            // dispatcher's read)
+            return 0;
         }
         int work;
         try {

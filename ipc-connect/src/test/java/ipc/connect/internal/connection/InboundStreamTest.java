@@ -132,8 +132,7 @@ class InboundStreamTest {
             assertTrue(in.isEnded());
             read.join(); // without flush: the end wakes it, though its array has room for more
         } finally {
-            read.thread.interrupt();
-            read.thread.join(10_000);
+            read.stop();
         }
         assertEquals(10, read.count, "thrown: " + read.thrown);
         in.end(); // as the exchange still calls it: nothing more happens
@@ -182,8 +181,7 @@ class InboundStreamTest {
             in.flush();
             read.join(); // fails if it still waits
         } finally {
-            read.thread.interrupt(); // a failed test leaves no thread waiting
-            read.thread.join(10_000);
+            read.stop();
         }
         int count = read.count;
         assertTrue(count == 10 || count == 20, "one chunk, or both: " + count + ", thrown: " + read.thrown);
@@ -258,6 +256,12 @@ class InboundStreamTest {
         /** Waits (at most 10 s) for the read to return. */
         void join() throws InterruptedException {
             joinWithin10s(thread, "the read returned");
+        }
+
+        /** Interrupts the read if it still waits, and waits for it (at most 10 s): a failed test leaves no thread. */
+        void stop() throws InterruptedException {
+            thread.interrupt();
+            thread.join(10_000);
         }
     }
 
