@@ -115,8 +115,11 @@ public final class ClientConnection implements AutoCloseable {
         this.segment = file.segment();
         this.doorbell = new Signal(segment, ConnectionDescriptor.DOORBELL_OFFSET);
         int capacity = settings.ringCapacity();
+        // the request writer skips waking the dispatcher while a handler of this connection polls its ring
         this.requests = new FrameWriter(
-                new OneToOneRing(segment, ConnectionDescriptor.requestRingOffset(), capacity), serverDoorbell,
+                new OneToOneRing(segment, ConnectionDescriptor.requestRingOffset(), capacity),
+                new Signal(channelHeader, ChannelDescriptor.DOORBELL_OFFSET, segment,
+                        ConnectionDescriptor.SERVER_POLLERS_OFFSET),
                 ConnectionDescriptor.CLIENT_REQUEST_BYTES_OFFSET);
         this.responses = new OneToOneRing(segment, ConnectionDescriptor.responseRingOffset(capacity), capacity);
         this.description = "channel '" + name + "' (server pid " + server.pid() + ")";
@@ -472,7 +475,7 @@ public final class ClientConnection implements AutoCloseable {
         } finally {
             readLock.unlock();
         }
-        serverDoorbell.signal(); // the server's writer may wait for room
+        tellServerOfRoom();
         if (!readsNext || exchanges.size() > 1) {
             doorbell.wakeSleepers();
         }
@@ -581,11 +584,26 @@ public final class ClientConnection implements AutoCloseable {
                 passWakes.flush();
             }
             if (work > 0) {
-                serverDoorbell.signal(); // the server's writer may wait for room
+                tellServerOfRoom();
             }
             return work;
         } finally {
             readLock.unlock();
+        }
+    }
+
+    /**
+     * After space of the response ring was given back: wakes the server's dispatcher, which unparks the server's
+     * writer, if that writer waits for room (only then: a wake for nothing costs the server a thread on a core, about
+     * 6,000 a second in a 10 GB upload, for the window frames read).
+     */
+    private void tellServerOfRoom() {
+        try {
+            if (responses.isRoomWanted()) {
+                serverDoorbell.signal();
+            }
+        } catch (IllegalStateException unmapped) {
+            // closed meanwhile
         }
     }
 

@@ -50,6 +50,12 @@ import ipc.connect.internal.signal.SignalDescriptor;
  *  |                 requests, request bytes received, response    |
  *  |                 bytes sent, handler errors (4 longs)          |
  *  +---------------------------------------------------------------+
+ *  |                 ... padding to 320 ...                        |
+ *  +---------------------------------------------------------------+
+ *  |                 Server pollers: handlers reading the request  |  320
+ *  |                 ring themselves; the client's writes skip     |
+ *  |                 waking the channel's dispatcher meanwhile     |
+ *  +---------------------------------------------------------------+
  *  |                 ... padding to 384 ...                        |
  *  +---------------------------------------------------------------+
  *  |                 Doorbell signal: the client reader sleeps here|  384
@@ -64,7 +70,7 @@ import ipc.connect.internal.signal.SignalDescriptor;
  */
 public final class ConnectionDescriptor {
     public static final long MAGIC = 0x314E4E4F43435049L; // "IPCCONN1" little-endian
-    public static final int LAYOUT_VERSION = 1;
+    public static final int LAYOUT_VERSION = 2; // 2: the rings' room-wanted flag, the server pollers count
 
     public static final int MAGIC_OFFSET = 0;
     public static final int LAYOUT_VERSION_OFFSET = 8;
@@ -88,6 +94,12 @@ public final class ConnectionDescriptor {
     public static final int SERVER_REQUEST_BYTES_OFFSET = 264;
     public static final int SERVER_RESPONSE_BYTES_OFFSET = 272;
     public static final int SERVER_ERRORS_OFFSET = 280;
+    /**
+     * Count of the server's threads polling the request ring for themselves (a cache line of its own): the pollers
+     * word of the channel doorbell as the client's request writer sees it (see {@link
+     * ipc.connect.internal.signal.Signal#startPolling()}).
+     */
+    public static final int SERVER_POLLERS_OFFSET = 320;
     public static final int DOORBELL_OFFSET = 384;
     public static final int HEADER_LENGTH = DOORBELL_OFFSET + SignalDescriptor.LENGTH;
 

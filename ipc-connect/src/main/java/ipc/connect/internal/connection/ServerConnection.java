@@ -38,6 +38,8 @@ final class ServerConnection {
     private final OneToOneRing requests;
     private final FrameWriter responses;
     private final Signal clientDoorbell;
+    /** The channel's doorbell, counting this connection's polling handlers: see {@link #startPolling()}. */
+    private final Signal handlerPolls;
     /** The client process, asked every liveness period whether it still runs. */
     private final ProcessIdentity.Watch client;
     private final ExchangeTable<ServerExchange> exchanges = new ExchangeTable<>();
@@ -73,6 +75,8 @@ final class ServerConnection {
         int capacity = channel.settings().ringCapacity();
         this.requests = new OneToOneRing(segment, ConnectionDescriptor.requestRingOffset(), capacity);
         this.clientDoorbell = new Signal(segment, ConnectionDescriptor.DOORBELL_OFFSET);
+        this.handlerPolls = new Signal(channel.header(), ChannelDescriptor.DOORBELL_OFFSET, segment,
+                ConnectionDescriptor.SERVER_POLLERS_OFFSET);
         this.responses = new FrameWriter(
                 new OneToOneRing(segment, ConnectionDescriptor.responseRingOffset(capacity), capacity), clientDoorbell,
                 ConnectionDescriptor.SERVER_RESPONSE_BYTES_OFFSET);
@@ -157,7 +161,7 @@ final class ServerConnection {
             return 1;
         }
         if (work > 0) {
-            clientDoorbell.signal(); // the client's writer may wait for room
+            tellClientOfRoom();
         }
         responses.wakeIfRoom();
         String corruption = responses.corruption();
@@ -228,9 +232,41 @@ final class ServerConnection {
             readLock.unlock();
         }
         if (work > 0) {
-            clientDoorbell.signal(); // the client's writer may wait for room
+            tellClientOfRoom();
         }
         return work;
+    }
+
+    /**
+     * A handler starts polling the request ring for its own request ({@link #pollOwn}): the client's writes stop
+     * waking the dispatcher meanwhile.
+     */
+    void startPolling() {
+        handlerPolls.startPolling();
+    }
+
+    /**
+     * The handler stops polling; the dispatcher is woken if the handler will now wait ({@code waits}).
+     */
+    void stopPolling(boolean waits) {
+        handlerPolls.stopPolling();
+        if (waits) {
+            channel.doorbell().wakeSleepers();
+        }
+    }
+
+    /**
+     * After space of the request ring was given back: wakes the client's reader, which unparks the client's writer,
+     * if that writer waits for room (only then: a wake for nothing costs the client a thread on a core).
+     */
+    private void tellClientOfRoom() {
+        try {
+            if (requests.isRoomWanted()) {
+                clientDoorbell.signal();
+            }
+        } catch (IllegalStateException unmapped) {
+            // the connection closed meanwhile
+        }
     }
 
     /** Whether a request frame may wait in the ring; any thread, without the lock. */
@@ -267,7 +303,7 @@ final class ServerConnection {
         } finally {
             readLock.unlock();
         }
-        clientDoorbell.signal(); // the client's writer may wait for room
+        tellClientOfRoom();
         if (!readsNext) {
             channel.doorbell().signal();
         }

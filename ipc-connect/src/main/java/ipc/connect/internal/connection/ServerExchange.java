@@ -161,8 +161,12 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
             return;
         }
         seenProgress = seen;
-        if (!SelfPoll.poll(this, System.nanoTime(), POLL_NANOS, false)) {
-            connection.channel().doorbell().signal();
+        connection.startPolling();
+        boolean arrived = false;
+        try {
+            arrived = SelfPoll.poll(this, System.nanoTime(), POLL_NANOS, false);
+        } finally {
+            connection.stopPolling(!arrived);
         }
     }
 

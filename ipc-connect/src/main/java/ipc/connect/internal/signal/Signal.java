@@ -29,15 +29,33 @@ public final class Signal {
     private final MemorySegment segment;
     private final long offset;
     private final MemorySegment word;
+    private final MemorySegment pollersSegment;
+    private final long pollersOffset;
 
     public Signal(MemorySegment segment, long offset) {
+        this(segment, offset, segment, offset + SignalDescriptor.POLLERS_OFFSET);
+    }
+
+    /**
+     * The signal at {@code offset} of {@code segment}, its pollers counted in the 32-bit word at
+     * {@code pollersOffset} of {@code pollersSegment} rather than in its own: a doorbell that several rings share (the
+     * connections of a channel) and a count of pollers per ring, so that a thread polling one ring spares its writer
+     * the wakes, and no other.
+     */
+    public Signal(MemorySegment segment, long offset, MemorySegment pollersSegment, long pollersOffset) {
         if (offset % 8 != 0 || offset < 0 || offset + SignalDescriptor.LENGTH > segment.byteSize()) {
             throw new IllegalArgumentException("signal at " + offset + " does not fit an aligned place in a segment of "
                     + segment.byteSize() + " bytes");
         }
+        if (pollersOffset % 4 != 0 || pollersOffset < 0 || pollersOffset + 4 > pollersSegment.byteSize()) {
+            throw new IllegalArgumentException("pollers count at " + pollersOffset
+                    + " does not fit an aligned place in a segment of " + pollersSegment.byteSize() + " bytes");
+        }
         this.segment = segment;
         this.offset = offset;
         this.word = segment.asSlice(offset + SignalDescriptor.SEQUENCE_OFFSET, 4);
+        this.pollersSegment = pollersSegment;
+        this.pollersOffset = pollersOffset;
     }
 
     /** Whether sleepers sleep in the kernel ({@code true}) or back off with {@code parkNanos} (fallback). */
@@ -74,7 +92,7 @@ public final class Signal {
         VarHandle.fullFence();
         try {
             if (getIntVolatile(segment, offset + SignalDescriptor.WAITERS_OFFSET) != 0 && (!unlessPolled
-                    || getIntVolatile(segment, offset + SignalDescriptor.POLLERS_OFFSET) == 0)) {
+                    || getIntVolatile(pollersSegment, pollersOffset) == 0)) {
                 wakeAll();
                 return true;
             }
@@ -112,7 +130,7 @@ public final class Signal {
 
     private void addPollers(int delta) {
         try {
-            getAndAddInt(segment, offset + SignalDescriptor.POLLERS_OFFSET, delta);
+            getAndAddInt(pollersSegment, pollersOffset, delta);
         } catch (IllegalStateException mappingClosed) {
             // the connection ended: nobody writes any more
         }

@@ -2,6 +2,7 @@ package ipc.connect.internal.signal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
@@ -47,6 +48,28 @@ class SignalTest {
         assertFalse(signal.hasSleepers());
         assertFalse(signal.signal());
         assertEquals(3, sequence());
+    }
+
+    @Test
+    void pollersCountedApartSpareOnlyTheWritesThatSeeTheirCount() {
+        // one doorbell, two rings writing to it, each with its own count of pollers (a channel's connections)
+        MemorySegment counts = Arena.ofAuto().allocate(64, 8);
+        Signal first = new Signal(memory, 0, counts, 0);
+        Signal second = new Signal(memory, 0, counts, 32);
+        signal.announce();
+        first.startPolling();
+        assertFalse(first.signal(), "a poller of the first ring: its writer skips the wake");
+        assertEquals(0, sequence());
+        assertTrue(second.signal(), "the second ring has no poller: its writer wakes the sleeper");
+        assertEquals(1, sequence());
+        assertTrue(signal.signal(), "the doorbell's own count is apart too");
+        assertEquals(1, counts.get(ValueLayout.JAVA_INT, 0));
+        assertEquals(0, memory.get(ValueLayout.JAVA_INT, SignalDescriptor.POLLERS_OFFSET));
+        first.stopPolling();
+        assertTrue(first.signal(), "the poller is gone: the first ring's writer wakes again");
+        signal.retract();
+        assertThrows(IllegalArgumentException.class, () -> new Signal(memory, 0, counts, 62),
+                "a count that does not fit its segment");
     }
 
     @Test
