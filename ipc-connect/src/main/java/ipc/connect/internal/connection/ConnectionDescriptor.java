@@ -70,7 +70,7 @@ import ipc.connect.internal.signal.SignalDescriptor;
  */
 public final class ConnectionDescriptor {
     public static final long MAGIC = 0x314E4E4F43435049L; // "IPCCONN1" little-endian
-    public static final int LAYOUT_VERSION = 2; // 2: the rings' room-wanted flag, the server pollers count
+    public static final int LAYOUT_VERSION = 2; // 2: the server pollers count
 
     public static final int MAGIC_OFFSET = 0;
     public static final int LAYOUT_VERSION_OFFSET = 8;

@@ -272,39 +272,17 @@ public final class FrameWriter {
 
     private long claim(int kind, int length, long stallTimeoutNanos, Supplier<String> description)
             throws IOException {
-        long at = tryClaim(kind, length);
-        if (at >= 0) {
-            return at;
-        }
-        // No room. While the flag is set the consumer tells this side when it gives space back (setting it is a
-        // fence, before the re-checks of awaitRoom); otherwise it leaves this side's poller alone.
-        ring.wantRoom(true);
-        try {
-            return awaitRoom(kind, length, stallTimeoutNanos, description);
-        } finally {
-            try {
-                ring.wantRoom(false);
-            } catch (IllegalStateException unmapped) {
-                // the connection ended meanwhile
+        long deadline = 0; // counted from the first claim that finds no room
+        for (boolean waited = false; ; waited = true) {
+            if (closedBy != null) {
+                throw closedException();
             }
-        }
-    }
-
-    private long tryClaim(int kind, int length) throws IOException {
-        if (closedBy != null) {
-            throw closedException();
-        }
-        return ring.tryClaim(kind, FrameDescriptor.HEADER_LENGTH + length);
-    }
-
-    /** Parks until the frame fits (woken by {@link #wakeIfRoom()}), at most {@code stallTimeoutNanos} (0: no limit). */
-    private long awaitRoom(int kind, int length, long stallTimeoutNanos, Supplier<String> description)
-            throws IOException {
-        long deadline = stallTimeoutNanos > 0 ? System.nanoTime() + stallTimeoutNanos : Long.MAX_VALUE;
-        while (true) {
-            long at = tryClaim(kind, length);
+            long at = ring.tryClaim(kind, FrameDescriptor.HEADER_LENGTH + length);
             if (at >= 0) {
                 return at;
+            }
+            if (!waited) {
+                deadline = stallTimeoutNanos > 0 ? System.nanoTime() + stallTimeoutNanos : Long.MAX_VALUE;
             }
             headAtWait = ring.headPosition();
             roomWaiter = Thread.currentThread();

@@ -1,15 +1,11 @@
 package ipc.connect.internal.ring;
 
 import static ipc.connect.internal.memory.SharedAccess.getIntPlain;
-import static ipc.connect.internal.memory.SharedAccess.getIntVolatile;
 import static ipc.connect.internal.memory.SharedAccess.getLongAcquire;
 import static ipc.connect.internal.memory.SharedAccess.setIntPlain;
-import static ipc.connect.internal.memory.SharedAccess.setIntRelease;
-import static ipc.connect.internal.memory.SharedAccess.setIntVolatile;
 import static ipc.connect.internal.memory.SharedAccess.setLongRelease;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.VarHandle;
 
 /**
  * A single-producer/single-consumer byte ring over a region of shared memory laid out by {@link RingDescriptor}.
@@ -153,28 +149,6 @@ public final class OneToOneRing {
         }
         headCache = readHead();
         return required <= capacity - (tail - headCache);
-    }
-
-    /**
-     * Producer side: whether the producer waits for room ({@code true}, before it re-checks for room and sleeps) or
-     * not. Setting it is a full fence: with the consumer's {@link #isRoomWanted()} after it gives space back, either
-     * the producer's re-check sees the space or the consumer sees the flag.
-     */
-    public void wantRoom(boolean wanted) {
-        if (wanted) {
-            setIntVolatile(segment, base + RingDescriptor.ROOM_WANTED_OFFSET, 1);
-        } else {
-            setIntRelease(segment, base + RingDescriptor.ROOM_WANTED_OFFSET, 0);
-        }
-    }
-
-    /**
-     * Consumer side, after giving space back ({@link #read}, {@link #endLoan}): whether the producer waits for room
-     * and should be told (a full fence, then one load of a word on the tail's line).
-     */
-    public boolean isRoomWanted() {
-        VarHandle.fullFence();
-        return getIntVolatile(segment, base + RingDescriptor.ROOM_WANTED_OFFSET) != 0;
     }
 
     private long readHead() {

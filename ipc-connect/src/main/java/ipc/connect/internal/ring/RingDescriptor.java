@@ -11,8 +11,6 @@ package ipc.connect.internal.ring;
  *  |                 Tail position (producer, release)             |  0
  *  |                                                               |
  *  +---------------------------------------------------------------+
- *  |                 Producer waits for room (producer; 0 or 1)    |  8
- *  +---------------------------------------------------------------+
  *  |                 ... padding to 128 bytes ...                  |
  *  +---------------------------------------------------------------+
  *  |                 Head position (consumer, release)             |  128
@@ -31,11 +29,6 @@ public final class RingDescriptor {
     public static final int PAD = 128;
     /** Offset of the tail position, written by the producer only. */
     public static final int TAIL_POSITION_OFFSET = 0;
-    /**
-     * Offset of the producer's flag that it waits for room (1) or not (0): on the tail's line, which the consumer
-     * reads anyway. A consumer that gives space back wakes the producer's side only while it is set.
-     */
-    public static final int ROOM_WANTED_OFFSET = 8;
     /** Offset of the head position, written by the consumer only. */
     public static final int HEAD_POSITION_OFFSET = PAD;
     /** Length of the header; the data area starts here. */

@@ -54,18 +54,6 @@ class OneToOneRingTest {
     }
 
     @Test
-    void theConsumerSeesWhileTheProducerWantsRoom() {
-        MemorySegment memory = newRingMemory();
-        OneToOneRing producer = new OneToOneRing(memory, 0, CAPACITY);
-        OneToOneRing consumer = new OneToOneRing(memory, 0, CAPACITY);
-        assertFalse(consumer.isRoomWanted(), "a new ring");
-        producer.wantRoom(true);
-        assertTrue(consumer.isRoomWanted());
-        producer.wantRoom(false);
-        assertFalse(consumer.isRoomWanted());
-    }
-
-    @Test
     void recordsArriveInOrderAcrossManyWrapArounds() {
         MemorySegment memory = newRingMemory();
         OneToOneRing producer = new OneToOneRing(memory, 0, CAPACITY);
