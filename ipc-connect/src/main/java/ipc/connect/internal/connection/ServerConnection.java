@@ -220,10 +220,9 @@ final class ServerConnection {
             return 0;
         }
         int work;
-        boolean othersAhead;
+        boolean othersAhead = false;
         try {
             reading = own;
-            othersAhead = false;
             try {
                 work = requests.read(ownFrameHandler, READ_LIMIT);
             } finally {
