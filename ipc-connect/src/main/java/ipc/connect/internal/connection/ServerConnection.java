@@ -60,6 +60,7 @@ final class ServerConnection {
     private boolean blocked;
     /** {@link #onOwnFrame} as the ring's handler, made once. */
     private final RecordHandler ownFrameHandler = this::onOwnFrame;
+    private final RecordHandler ownFramePeek = this::peekOwnFrame;
     /** The exchange whose handler reads the ring now, if a handler does. */
     private ServerExchange reading;
     /** That handler's read stopped at a frame not of its request: the dispatcher's to read. */
@@ -251,20 +252,40 @@ final class ServerConnection {
      * waking the dispatcher meanwhile (the count of pollers of this connection is in its file, where the client's
      * writer reads it). A sleeping dispatcher woken for each chunk of a 10 GB zero-copy upload came about 9,000 times
      * a second, for nothing, with a system call on the client's side each time. The frames that are not the
-     * handler's are handed to the dispatcher: {@link #pollOwn} wakes it when it meets one, as this does when the
-     * handler stops to wait.
+     * handler's are handed to the dispatcher: {@link #pollOwn} wakes it when it meets one, as {@link #stopPolling}
+     * does when the handler stops to wait or leaves one next in the ring.
      */
     void startPolling() {
         handlerPolls.startPolling();
     }
 
     /**
-     * The handler stops polling; the dispatcher is woken if the handler will now wait ({@code waits}).
+     * The handler of {@code own} stops polling. The dispatcher is woken if the handler will now wait ({@code waits}),
+     * or if the next frame is another request's: written while the handler polled, it came without a wake, and the
+     * handler may not read on (its request may have ended).
      */
-    void stopPolling(boolean waits) {
-        handlerPolls.stopPolling();
-        if (waits) {
+    void stopPolling(ServerExchange own, boolean waits) {
+        handlerPolls.stopPolling(); // a full fence: what is written from now on wakes the dispatcher itself
+        if (waits || otherFrameAhead(own)) {
             channel.doorbell().wakeSleepers();
+        }
+    }
+
+    /** Whether the ring's next frame is not of {@code own}'s request; {@code false} if another thread reads now. */
+    private boolean otherFrameAhead(ServerExchange own) {
+        if (closed || !hasRequestFrames() || readLock.isHeldByCurrentThread() || !readLock.tryLock()) {
+            return false; // nothing there, or a reader that will see it (the dispatcher, or a handler: see pollOwn)
+        }
+        try {
+            reading = own;
+            requests.read(ownFramePeek, 1);
+            return foreignAhead;
+        } catch (RuntimeException e) {
+            return true; // a broken frame (or the connection closed under it): the dispatcher meets it, and closes
+        } finally {
+            reading = null;
+            foreignAhead = false;
+            readLock.unlock();
         }
     }
 
@@ -278,14 +299,25 @@ final class ServerConnection {
     }
 
     private boolean onOwnFrame(int kind, MemorySegment buffer, long offset, int length) {
-        if ((kind == FrameDescriptor.REQUEST || kind == FrameDescriptor.REQUEST_END)
-                && length >= FrameDescriptor.HEADER_LENGTH
-                && buffer.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + FrameDescriptor.REQUEST_ID_OFFSET)
-                == reading.requestId()) {
+        if (isReadersFrame(kind, buffer, offset, length)) {
             return onFrame(kind, buffer, offset, length);
         }
         foreignAhead = true;
         return false;
+    }
+
+    /** Looks at the next frame, and leaves it: see {@link #otherFrameAhead}. */
+    private boolean peekOwnFrame(int kind, MemorySegment buffer, long offset, int length) {
+        foreignAhead = !isReadersFrame(kind, buffer, offset, length);
+        return false;
+    }
+
+    /** Whether a frame is of the request whose handler reads the ring now. */
+    private boolean isReadersFrame(int kind, MemorySegment buffer, long offset, int length) {
+        return (kind == FrameDescriptor.REQUEST || kind == FrameDescriptor.REQUEST_END)
+                && length >= FrameDescriptor.HEADER_LENGTH
+                && buffer.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + FrameDescriptor.REQUEST_ID_OFFSET)
+                == reading.requestId();
     }
 
     /**

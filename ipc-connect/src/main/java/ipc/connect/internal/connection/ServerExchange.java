@@ -166,7 +166,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         try {
             arrived = SelfPoll.poll(this, System.nanoTime(), POLL_NANOS, false);
         } finally {
-            connection.stopPolling(!arrived);
+            connection.stopPolling(this, !arrived);
         }
     }
 
