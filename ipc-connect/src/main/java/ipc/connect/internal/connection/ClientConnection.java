@@ -569,7 +569,8 @@ public final class ClientConnection implements AutoCloseable {
     }
 
     private int readResponses() {
-        if (!hasResponseFrames() || readLock.isHeldByCurrentThread() || !readLock.tryLock()) {
+        if (failure != null || !responses.mayHaveRecords() || readLock.isHeldByCurrentThread()
+                || !readLock.tryLock()) {
             return 0; // nothing came, or another thread is reading, or this one further up (a completion that sends)
         }
         try {
@@ -589,18 +590,6 @@ public final class ClientConnection implements AutoCloseable {
             return work;
         } finally {
             readLock.unlock();
-        }
-    }
-
-    /**
-     * Whether a response frame may wait in the ring; any thread, without the lock (which idle passes of the pollers so
-     * leave alone).
-     */
-    private boolean hasResponseFrames() {
-        try {
-            return failure == null && responses.mayHaveRecords();
-        } catch (IllegalStateException unmapped) {
-            return false; // closed meanwhile
         }
     }
 

@@ -215,7 +215,7 @@ final class ServerConnection {
      * @return the frames consumed
      */
     int pollOwn(ServerExchange own) {
-        if (closed || !hasRequestFrames() || readLock.isHeldByCurrentThread() || !readLock.tryLock()) {
+        if (closed || !requests.mayHaveRecords() || readLock.isHeldByCurrentThread() || !readLock.tryLock()) {
             // nothing came, or another thread reads, or this one further up (an inline handler, run by the
             // dispatcher's read)
             return 0;
@@ -273,7 +273,7 @@ final class ServerConnection {
 
     /** Whether the ring's next frame is not of {@code own}'s request; {@code false} if another thread reads now. */
     private boolean otherFrameAhead(ServerExchange own) {
-        if (closed || !hasRequestFrames() || readLock.isHeldByCurrentThread() || !readLock.tryLock()) {
+        if (closed || !requests.mayHaveRecords() || readLock.isHeldByCurrentThread() || !readLock.tryLock()) {
             return false; // nothing there, or a reader that will see it (the dispatcher, or a handler: see pollOwn)
         }
         try {
@@ -286,15 +286,6 @@ final class ServerConnection {
             reading = null;
             foreignAhead = false;
             readLock.unlock();
-        }
-    }
-
-    /** Whether a request frame may wait in the ring; any thread, without the lock. */
-    private boolean hasRequestFrames() {
-        try {
-            return requests.mayHaveRecords();
-        } catch (IllegalStateException unmapped) {
-            return false; // the dispatcher closed the connection meanwhile
         }
     }
 

@@ -234,10 +234,15 @@ public final class OneToOneRing {
      * Whether a record may wait to be read: {@code false} only if the consumer has read all the producer has
      * published. Any thread may ask, without the consumer's confinement (one acquire load of the producer's position
      * and a plain one of the consumer's, which only ever lags): a poller asks before it takes the lock that confines
-     * its read, and skips both while there is nothing. Also {@code true} while a record is lent.
+     * its read, and skips both while there is nothing. Also {@code true} while a record is lent; {@code false} once
+     * the ring's memory is unmapped (its connection closed under an asking thread): nothing is left to read.
      */
     public boolean mayHaveRecords() {
-        return getLongAcquire(segment, base + RingDescriptor.TAIL_POSITION_OFFSET) != head;
+        try {
+            return getLongAcquire(segment, base + RingDescriptor.TAIL_POSITION_OFFSET) != head;
+        } catch (IllegalStateException unmapped) {
+            return false;
+        }
     }
 
     /**

@@ -51,6 +51,15 @@ class OneToOneRingTest {
             assertEquals(1, consumer.read((type, buffer, offset, length) -> true, 8));
             assertFalse(consumer.mayHaveRecords(), "record " + lap + " read");
         }
+        Arena arena = Arena.ofShared();
+        MemorySegment closing = arena.allocate(RingDescriptor.ringLength(CAPACITY), 128);
+        OneToOneRing unmapped = new OneToOneRing(closing, 0, CAPACITY);
+        OneToOneRing itsProducer = new OneToOneRing(closing, 0, CAPACITY);
+        itsProducer.tryClaim(1, 8);
+        itsProducer.commit();
+        assertTrue(unmapped.mayHaveRecords(), "published");
+        arena.close();
+        assertFalse(unmapped.mayHaveRecords(), "its memory gone: nothing is left to read");
     }
 
     @Test
