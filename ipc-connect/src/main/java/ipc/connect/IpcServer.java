@@ -109,7 +109,12 @@ public final class IpcServer implements AutoCloseable {
     }
 
     private void dispatch(IpcServerRequestHandler handler, ServerExchange exchange) {
-        Executor executor = handlers == DIRECT && !exchange.isRequestComplete() ? virtualThreads : handlers;
+        boolean inline = handlers == DIRECT;
+        if (inline && exchange.isRequestComplete()) {
+            handle(handler, exchange); // on the dispatcher, without a task object per request
+            return;
+        }
+        Executor executor = inline ? virtualThreads : handlers;
         try {
             executor.execute(() -> handle(handler, exchange));
         } catch (RejectedExecutionException e) {

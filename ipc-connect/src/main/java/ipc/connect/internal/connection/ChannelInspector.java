@@ -84,7 +84,8 @@ public final class ChannelInspector {
         try (MappedFile mapped = MappedFile.open(file)) {
             MemorySegment header = mapped.segment();
             if (mapped.size() < ConnectionDescriptor.HEADER_LENGTH
-                    || getIntAcquire(header, ConnectionDescriptor.LAYOUT_VERSION_OFFSET) != ConnectionDescriptor.LAYOUT_VERSION
+                    || getIntAcquire(header, ConnectionDescriptor.LAYOUT_VERSION_OFFSET)
+                            != ConnectionDescriptor.LAYOUT_VERSION
                     || getLongPlain(header, ConnectionDescriptor.MAGIC_OFFSET) != ConnectionDescriptor.MAGIC) {
                 return new ConnectionView(id, file, "not a complete connection file (" + mapped.size() + " bytes)", 0,
                         false, 0, 0, new long[5], new long[4]);

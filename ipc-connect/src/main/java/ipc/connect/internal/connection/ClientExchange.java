@@ -17,14 +17,14 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Supplier;
 
 /**
  * One request of a client: sends the body, then yields the response stream once the response begins. A timeout,
  * an early close of the response or a failed request body cancels the exchange: the server is told (CANCEL frame)
  * and a late response is dropped by the reader, never delivered to another exchange.
  */
-public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.Owner, SelfPoll.Target {
+public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.Owner, SelfPoll.Target,
+        Outgoing {
     private static final byte[] EMPTY = new byte[0];
     /**
      * How long a caller polls for its response before it parks. A hot round trip answers within microseconds; after
@@ -64,7 +64,6 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     private Executor asyncExecutor; // written before asyncResult, read after it
     /** Whether the future's completion has been handed to its executor. */
     private volatile boolean delivered;
-    private final Supplier<String> description;
     private volatile boolean cancelled;
     private boolean awaitingBegin; // what the caller's self-poll waits for: the response's beginning, or
     private int seenProgress; // more of it than this (see InboundStream#progress)
@@ -78,7 +77,6 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         this.requestId = requestId;
         this.timeoutNanos = timeoutNanos;
         this.deadline = System.nanoTime() + timeoutNanos;
-        this.description = this::description;
         this.requestCredit = new Credit(connection.window());
         this.response = new InboundStream(connection.window(), timeoutNanos, this);
     }
@@ -130,7 +128,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     @Override
     public void returnCredit(int bytes) {
         try {
-            connection.requests().writeWindow(requestId, bytes, timeoutNanos, description);
+            connection.requests().writeWindow(requestId, bytes, timeoutNanos, this);
         } catch (IOException ignored) {
             // the connection is gone; the read that follows says so
         }
@@ -150,7 +148,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
             try {
                 // one frame within the initial window: written at once
                 writer.writeBody(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END, bytes, offset,
-                        length, requestCredit, timeoutNanos, this::isCancelled, description);
+                        length, requestCredit, timeoutNanos, this);
             } catch (IOException e) {
                 cancel(); // nothing reached the server: no CANCEL is written
                 throw e;
@@ -159,19 +157,19 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
             return;
         }
         pump(() -> writer.writeBody(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END, bytes, offset,
-                length, requestCredit, timeoutNanos, this::stopSending, description), null);
+                length, requestCredit, timeoutNanos, this), null);
     }
 
     /** Streams {@code source} to its end as the request body, from a virtual thread. */
     public void sendStream(InputStream source, boolean closeSource) {
         pump(() -> connection.requests().writeStream(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END,
-                source, requestCredit, timeoutNanos, this::stopSending, description), closeSource ? source : null);
+                source, requestCredit, timeoutNanos, this), closeSource ? source : null);
     }
 
     /** Runs {@code body}'s writer to produce the request body, from a virtual thread. */
     public void sendWriter(IpcDataWriter.BodyWriter body) {
         pump(() -> connection.requests().writeFrom(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END,
-                body, requestCredit, timeoutNanos, this::stopSending, description), null);
+                body, requestCredit, timeoutNanos, this), null);
     }
 
     private interface Body {
@@ -191,20 +189,20 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
                 } else if (stopped && !cancelled) {
                     // the handler needs no more: end the request (the response still comes)
                     connection.requests().write(FrameDescriptor.REQUEST_END, requestId, EMPTY, 0, 0, timeoutNanos,
-                            description);
+                            this);
                     requestSent();
                 } else {
                     writeCancel();
                 }
             } catch (FrameWriter.SourceException e) {
-                onFailure(new IOException(description.get() + ": producing the request body failed: "
+                onFailure(new IOException(description() + ": producing the request body failed: "
                         + e.getCause().getMessage(), e.getCause())); // cancels: the request is not done
                 writeCancel();
             } catch (IOException e) {
                 onFailure(e);
             } catch (RuntimeException | Error e) {
                 // the body's source or writer threw what no caller catches: fail the call now, not at its timeout
-                onFailure(new IOException(description.get() + ": producing the request body failed: " + e, e));
+                onFailure(new IOException(description() + ": producing the request body failed: " + e, e));
                 writeCancel();
                 throw e;
             } finally {
@@ -233,7 +231,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
 
     private void writeCancel() {
         try {
-            connection.requests().write(FrameDescriptor.CANCEL, requestId, EMPTY, 0, 0, timeoutNanos, description);
+            connection.requests().write(FrameDescriptor.CANCEL, requestId, EMPTY, 0, 0, timeoutNanos, this);
         } catch (IOException ignored) {
             // the connection is gone: nothing left to cancel
         }
@@ -270,7 +268,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         } catch (InterruptedException e) {
             cancel();
             Thread.currentThread().interrupt();
-            throw new InterruptedIOException(description.get() + ": interrupted while waiting for the response");
+            throw new InterruptedIOException(description() + ": interrupted while waiting for the response");
         }
     }
 
@@ -381,7 +379,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     }
 
     private IpcTimeoutException timeoutException() {
-        return new IpcTimeoutException(description.get() + ": no response within "
+        return new IpcTimeoutException(description() + ": no response within "
                 + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
     }
 
@@ -391,11 +389,9 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         cancel();
     }
 
-    boolean isCancelled() {
-        return cancelled;
-    }
-
-    private boolean stopSending() {
+    /** The request body's writer stops once the exchange is cancelled or the handler wants no more of it. */
+    @Override
+    public boolean stopSending() {
         return cancelled || stopped;
     }
 

@@ -7,8 +7,6 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 /**
  * The send window of one body in one direction: how many more chunk bytes the receiver has room for. It starts at
@@ -50,17 +48,16 @@ final class Credit {
 
     /**
      * Takes between 1 and {@code wanted} bytes of credit, waiting for some if there is none. Returns 0 without
-     * waiting if {@code wanted} is 0, and 0 if released or {@code cancelled}, before or while waiting.
+     * waiting if {@code wanted} is 0, and 0 if released or the body stops sending, before or while waiting.
      *
      * @throws IpcTimeoutException if no credit came within {@code stallTimeoutNanos} (0: no limit)
      */
-    int take(int wanted, long stallTimeoutNanos, BooleanSupplier cancelled, Supplier<String> description)
-            throws IOException {
-        if (wanted == 0 || cancelled.getAsBoolean()) {
+    int take(int wanted, long stallTimeoutNanos, Outgoing sending) throws IOException {
+        if (wanted == 0 || sending.stopSending()) {
             return 0;
         }
         int taken = tryTake(wanted);
-        return taken > 0 ? taken : takeWaiting(wanted, stallTimeoutNanos, cancelled, description);
+        return taken > 0 ? taken : takeWaiting(wanted, stallTimeoutNanos, sending);
     }
 
     /** Takes credit if there is some and the window is not released; returns 0 otherwise. */
@@ -78,14 +75,13 @@ final class Credit {
         return 0;
     }
 
-    private int takeWaiting(int wanted, long stallTimeoutNanos, BooleanSupplier cancelled,
-                            Supplier<String> description) throws IOException {
+    private int takeWaiting(int wanted, long stallTimeoutNanos, Outgoing sending) throws IOException {
         ReentrantLock lock = lock();
         lock.lock();
         try {
             long deadline = System.nanoTime() + stallTimeoutNanos;
             while (true) {
-                if (released || cancelled.getAsBoolean()) {
+                if (released || sending.stopSending()) {
                     return 0;
                 }
                 waiting = true;
@@ -97,7 +93,7 @@ final class Credit {
                 if (stallTimeoutNanos > 0) {
                     long remaining = deadline - System.nanoTime();
                     if (remaining <= 0) {
-                        throw new IpcTimeoutException(description.get() + ": the receiver took no data within "
+                        throw new IpcTimeoutException(sending.description() + ": the receiver took no data within "
                                 + TimeUnit.NANOSECONDS.toMillis(stallTimeoutNanos) + " ms");
                     }
                     slice = Math.min(slice, remaining);
@@ -109,7 +105,7 @@ final class Credit {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException(description.get() + ": interrupted waiting for the receiver");
+            throw new java.io.InterruptedIOException(sending.description() + ": interrupted waiting for the receiver");
         } finally {
             waiting = false;
             lock.unlock();

@@ -6,8 +6,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 /**
  * The stream an {@link IpcDataWriter} writes a body into: large writes become frames copied straight from the
@@ -23,8 +21,7 @@ final class FrameOutputStream extends OutputStream {
     private final int dataKind;
     private final Credit credit;
     private final long stallTimeoutNanos;
-    private final BooleanSupplier cancelled;
-    private final Supplier<String> description;
+    private final Outgoing sending;
     private byte[] gathered; // allocated on the first small write, grown up to DIRECT_WRITE_BYTES
     private int count;
     private boolean stopped;
@@ -32,14 +29,13 @@ final class FrameOutputStream extends OutputStream {
     private boolean finished;
 
     FrameOutputStream(FrameWriter writer, long requestId, int dataKind, Credit credit, long stallTimeoutNanos,
-                      BooleanSupplier cancelled, Supplier<String> description) {
+                      Outgoing sending) {
         this.writer = writer;
         this.requestId = requestId;
         this.dataKind = dataKind;
         this.credit = credit;
         this.stallTimeoutNanos = stallTimeoutNanos;
-        this.cancelled = cancelled;
-        this.description = description;
+        this.sending = sending;
     }
 
     @Override
@@ -118,7 +114,7 @@ final class FrameOutputStream extends OutputStream {
         int n = count;
         count = 0;
         return writer.writeBody(requestId, dataKind, endKind, n == 0 ? NOTHING : gathered, 0, n, credit,
-                stallTimeoutNanos, cancelled, description);
+                stallTimeoutNanos, sending);
     }
 
     /** Whether the receiver wanted no more (the writes threw for it). */
@@ -134,8 +130,7 @@ final class FrameOutputStream extends OutputStream {
     private void send(byte[] b, int off, int len, int kind) throws IOException {
         boolean written;
         try {
-            written = writer.writeBody(requestId, kind, kind, b, off, len, credit, stallTimeoutNanos, cancelled,
-                    description);
+            written = writer.writeBody(requestId, kind, kind, b, off, len, credit, stallTimeoutNanos, sending);
         } catch (IOException e) {
             failed = e;
             throw e;
@@ -151,16 +146,16 @@ final class FrameOutputStream extends OutputStream {
             throw failed;
         }
         if (finished) {
-            throw new IOException(description.get() + ": the body is complete: the writer has returned");
+            throw new IOException(sending.description() + ": the body is complete: the writer has returned");
         }
-        if (stopped || cancelled.getAsBoolean()) {
+        if (stopped || sending.stopSending()) {
             stopped = true;
             throw stoppedException();
         }
     }
 
     private IpcClosedException stoppedException() {
-        return new IpcClosedException(description.get() + ": the receiver wants no more of the body");
+        return new IpcClosedException(sending.description() + ": the receiver wants no more of the body");
     }
 
     /** Closing changes nothing: the body ends when the writer returns. */

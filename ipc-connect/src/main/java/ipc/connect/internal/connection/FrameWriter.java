@@ -14,7 +14,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -65,13 +64,13 @@ public final class FrameWriter {
      * @throws IOException the close cause once closed
      */
     public void write(int kind, long requestId, byte[] chunk, int offset, int length, long stallTimeoutNanos,
-                      Supplier<String> description) throws IOException {
+                      Outgoing sending) throws IOException {
         if (length > maxChunk) {
             throw new IllegalArgumentException("chunk of " + length + " bytes exceeds the frame limit of " + maxChunk);
         }
         lock.lock();
         try {
-            long at = claim(kind, length, stallTimeoutNanos, description);
+            long at = claim(kind, length, stallTimeoutNanos, sending);
             MemorySegment segment = ring.segment();
             segment.set(ValueLayout.JAVA_LONG_UNALIGNED, at + FrameDescriptor.REQUEST_ID_OFFSET, requestId);
             if (length > 0) {
@@ -88,7 +87,7 @@ public final class FrameWriter {
             throw closedException();
         } catch (RingCorruptedException e) {
             corruption = e.getMessage();
-            throw new IpcException(description.get() + ": " + e.getMessage());
+            throw new IpcException(sending.description() + ": " + e.getMessage());
         } finally {
             lock.unlock();
         }
@@ -148,20 +147,19 @@ public final class FrameWriter {
      * @return {@code true} if the end frame was written; {@code false} if cancelled (or the credit released) first
      */
     public boolean writeBody(long requestId, int dataKind, int endKind, byte[] bytes, int offset, int length,
-                             Credit credit, long stallTimeoutNanos, BooleanSupplier cancelled,
-                             Supplier<String> description) throws IOException {
+                             Credit credit, long stallTimeoutNanos, Outgoing sending) throws IOException {
         int position = offset;
         int end = offset + length;
         do {
-            if (cancelled.getAsBoolean()) {
+            if (sending.stopSending()) {
                 return false;
             }
-            int n = credit.take(Math.min(maxChunk, end - position), stallTimeoutNanos, cancelled, description);
+            int n = credit.take(Math.min(maxChunk, end - position), stallTimeoutNanos, sending);
             if (n == 0 && position < end) {
                 return false;
             }
             boolean last = position + n == end;
-            write(last ? endKind : dataKind, requestId, bytes, position, n, stallTimeoutNanos, description);
+            write(last ? endKind : dataKind, requestId, bytes, position, n, stallTimeoutNanos, sending);
             position += n;
             if (last) {
                 return true;
@@ -178,12 +176,11 @@ public final class FrameWriter {
      * @throws SourceException if reading {@code source} threw (no end frame is written)
      */
     public boolean writeStream(long requestId, int dataKind, int endKind, InputStream source, Credit credit,
-                               long stallTimeoutNanos, BooleanSupplier cancelled, Supplier<String> description)
-            throws IOException {
+                               long stallTimeoutNanos, Outgoing sending) throws IOException {
         byte[] chunk = null;
         int filled = 0;
         while (true) {
-            if (cancelled.getAsBoolean()) {
+            if (sending.stopSending()) {
                 return false;
             }
             try {
@@ -204,18 +201,18 @@ public final class FrameWriter {
                 throw new SourceException(e);
             }
             for (int sent = 0; sent < filled; ) {
-                int n = credit.take(filled - sent, stallTimeoutNanos, cancelled, description);
+                int n = credit.take(filled - sent, stallTimeoutNanos, sending);
                 if (n == 0) {
                     return false;
                 }
-                write(dataKind, requestId, chunk, sent, n, stallTimeoutNanos, description);
+                write(dataKind, requestId, chunk, sent, n, stallTimeoutNanos, sending);
                 sent += n;
             }
         }
-        if (cancelled.getAsBoolean()) {
+        if (sending.stopSending()) {
             return false;
         }
-        write(endKind, requestId, chunk, 0, 0, stallTimeoutNanos, description);
+        write(endKind, requestId, chunk, 0, 0, stallTimeoutNanos, sending);
         return true;
     }
 
@@ -243,10 +240,8 @@ public final class FrameWriter {
      *     is written)
      */
     public boolean writeFrom(long requestId, int dataKind, int endKind, IpcDataWriter.BodyWriter body, Credit credit,
-                             long stallTimeoutNanos, BooleanSupplier cancelled, Supplier<String> description)
-            throws IOException {
-        FrameOutputStream out = new FrameOutputStream(this, requestId, dataKind, credit, stallTimeoutNanos,
-                cancelled, description);
+                             long stallTimeoutNanos, Outgoing sending) throws IOException {
+        FrameOutputStream out = new FrameOutputStream(this, requestId, dataKind, credit, stallTimeoutNanos, sending);
         try {
             body.writeTo(out);
         } catch (IOException | RuntimeException e) {
@@ -263,15 +258,13 @@ public final class FrameWriter {
     }
 
     /** Returns {@code credit} bytes of window to the peer for {@code requestId} (a WINDOW frame). */
-    public void writeWindow(long requestId, int credit, long stallTimeoutNanos, Supplier<String> description)
-            throws IOException {
+    public void writeWindow(long requestId, int credit, long stallTimeoutNanos, Outgoing sending) throws IOException {
         byte[] chunk = new byte[FrameDescriptor.WINDOW_LENGTH];
         MemorySegment.ofArray(chunk).set(ValueLayout.JAVA_INT_UNALIGNED, FrameDescriptor.WINDOW_CREDIT_OFFSET, credit);
-        write(FrameDescriptor.WINDOW, requestId, chunk, 0, chunk.length, stallTimeoutNanos, description);
+        write(FrameDescriptor.WINDOW, requestId, chunk, 0, chunk.length, stallTimeoutNanos, sending);
     }
 
-    private long claim(int kind, int length, long stallTimeoutNanos, Supplier<String> description)
-            throws IOException {
+    private long claim(int kind, int length, long stallTimeoutNanos, Outgoing sending) throws IOException {
         long deadline = 0; // counted from the first claim that finds no room
         for (boolean waited = false; ; waited = true) {
             if (closedBy != null) {
@@ -292,7 +285,7 @@ public final class FrameWriter {
                 }
                 long now = System.nanoTime();
                 if (now >= deadline) {
-                    throw new IpcTimeoutException(description.get() + ": the peer made no room for "
+                    throw new IpcTimeoutException(sending.description() + ": the peer made no room for "
                             + (FrameDescriptor.HEADER_LENGTH + length) + " bytes in the ring within "
                             + TimeUnit.NANOSECONDS.toMillis(stallTimeoutNanos) + " ms");
                 }

@@ -172,7 +172,8 @@ public final class InboundStream extends IpcInputStream {
                 return false;
             }
             if (rest > 0) {
-                ensureCapacity(occupied + rest);
+                // a body that comes whole into an empty buffer gets an array of its size: readAllBytes hands it over
+                ensureCapacity(occupied + rest, last && occupied == 0);
                 appendBuffered(source, offset + direct, rest);
             }
             if (last) {
@@ -243,11 +244,15 @@ public final class InboundStream extends IpcInputStream {
         }
     }
 
-    private void ensureCapacity(int needed) {
+    /**
+     * Grows the buffer to hold {@code needed} bytes: to a power of two (at least 64) for bodies still coming, to
+     * exactly {@code needed} if {@code exact} (no byte will be added).
+     */
+    private void ensureCapacity(int needed, boolean exact) {
         if (needed <= buffer.length) {
             return;
         }
-        int capacity = Math.max(64, Integer.highestOneBit(Math.max(needed - 1, 1)) << 1);
+        int capacity = exact ? needed : Math.max(64, Integer.highestOneBit(Math.max(needed - 1, 1)) << 1);
         byte[] grown = new byte[capacity];
         copyBuffered(grown, 0, size);
         buffer = grown;
@@ -256,11 +261,16 @@ public final class InboundStream extends IpcInputStream {
 
     /** Copies {@code n} bytes of {@code source} after the buffered ones (across the wrap); the room is there. */
     private void appendBuffered(MemorySegment source, long offset, int n) {
-        int writeIndex = (readIndex + size) & (buffer.length - 1);
+        int writeIndex = wrap(readIndex + size);
         int first = Math.min(n, buffer.length - writeIndex);
         MemorySegment.copy(source, ValueLayout.JAVA_BYTE, offset, buffer, writeIndex, first);
         MemorySegment.copy(source, ValueLayout.JAVA_BYTE, offset + first, buffer, 0, n - first);
         size += n;
+    }
+
+    /** {@code index} (below twice the buffer's length) as an index into the circular buffer. */
+    private int wrap(int index) {
+        return index >= buffer.length ? index - buffer.length : index;
     }
 
     /** Copies the first {@code n} buffered bytes (from {@link #readIndex}, across the wrap) into {@code into}. */
@@ -333,12 +343,16 @@ public final class InboundStream extends IpcInputStream {
                 // taken), or a view or a lent record to give back first: read chunk by chunk
                 return null;
             }
-            byte[] whole = new byte[size];
-            if (size > 0) {
+            byte[] whole;
+            if (readIndex == 0 && size == buffer.length) { // the array made for a body that came whole: hand it over
+                whole = buffer;
+                buffer = EMPTY;
+            } else {
+                whole = new byte[size];
                 copyBuffered(whole, 0, size);
-                readIndex = (readIndex + size) & (buffer.length - 1);
-                size = 0;
+                readIndex = wrap(readIndex + size);
             }
+            size = 0;
             return whole; // after the end no window is given back, as in consume
         } finally {
             lock.unlock();
@@ -491,7 +505,7 @@ public final class InboundStream extends IpcInputStream {
                     }
                     default -> lastByte = n > 0 ? buffer[readIndex] : lastByte;
                 }
-                readIndex = (readIndex + n) & (buffer.length - 1);
+                readIndex = wrap(readIndex + n);
                 size -= n;
                 if (stalled && size <= maxBuffered / 2) {
                     stalled = false;
@@ -595,7 +609,7 @@ public final class InboundStream extends IpcInputStream {
                 return;
             }
             int rest = loanLength - loanTaken;
-            ensureCapacity(size + rest);
+            ensureCapacity(size + rest, false);
             appendBuffered(loan, loanOffset + loanTaken, rest);
             unreturned += loanTaken; // the rest counts when read from the buffer
             dropLoan();

@@ -5,13 +5,13 @@ import ipc.connect.IpcDataWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * One request on the server: its body as an {@link InputStream} while it arrives, and the means to send the
  * response. Used by one handler thread; {@link #cancel()} and {@link #abort} come from the dispatcher.
  */
-public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.Owner, SelfPoll.Target {
+public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.Owner, SelfPoll.Target,
+        Outgoing {
     private static final byte[] EMPTY = new byte[0];
     /** How long a handler waiting for more of its request reads the ring itself before it parks. */
     private static final long POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
@@ -20,7 +20,6 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     private final long requestId;
     private final InboundStream request;
     private final Credit responseCredit;
-    private final Supplier<String> description;
     private volatile boolean cancelled;
     private volatile boolean requestEnded;
     private volatile boolean responded;
@@ -33,7 +32,6 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     ServerExchange(ServerConnection connection, long requestId) {
         this.connection = connection;
         this.requestId = requestId;
-        this.description = this::description;
         int window = connection.channel().settings().window();
         this.responseCredit = new Credit(window);
         this.request = new InboundStream(window, 0, this);
@@ -49,7 +47,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     @Override
     public void returnCredit(int bytes) {
         try {
-            connection.responses().writeWindow(requestId, bytes, 0, description);
+            connection.responses().writeWindow(requestId, bytes, 0, this);
         } catch (IOException ignored) {
             // the connection is gone; the read that follows says so
         }
@@ -62,7 +60,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
             return;
         }
         try {
-            connection.responses().write(FrameDescriptor.STOP, requestId, EMPTY, 0, 0, 0, description);
+            connection.responses().write(FrameDescriptor.STOP, requestId, EMPTY, 0, 0, 0, this);
         } catch (IOException ignored) {
             // the connection is gone
         }
@@ -83,8 +81,12 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         return request;
     }
 
-    /** Whether the client gave up on this request (timeout, closed response, closed client). */
-    public boolean isCancelled() {
+    /**
+     * Whether the client gave up on this request (timeout, closed response, closed client): the response's writer
+     * stops.
+     */
+    @Override
+    public boolean stopSending() {
         return cancelled;
     }
 
@@ -120,7 +122,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
             return true;
         }
         refused = true;
-        ipc.connect.IpcException tooLarge = new ipc.connect.IpcException(description.get()
+        ipc.connect.IpcException tooLarge = new ipc.connect.IpcException(description()
                 + ": request refused: larger than the server's limit of " + limit + " bytes");
         request.fail(tooLarge);
         // the dispatcher never blocks on a full response ring: the error goes out from its own thread
@@ -183,7 +185,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     void cancel() {
         cancelled = true;
         responseCredit.release();
-        request.fail(new IpcClosedException(description.get() + ": cancelled by the client"));
+        request.fail(new IpcClosedException(description() + ": cancelled by the client"));
     }
 
     void abort(IpcClosedException cause) {
@@ -211,7 +213,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     public void respond(byte[] bytes, int offset, int length) throws IOException {
         beginResponse();
         connection.responses().writeBody(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END, bytes,
-                offset, length, responseCredit, 0, this::isCancelled, description);
+                offset, length, responseCredit, 0, this);
     }
 
     /** Sends an empty response. */
@@ -229,7 +231,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         beginResponse();
         try {
             connection.responses().writeStream(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END,
-                    source, responseCredit, 0, this::isCancelled, description);
+                    source, responseCredit, 0, this);
         } catch (FrameWriter.SourceException e) {
             respondError(e.getCause());
         }
@@ -245,7 +247,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         beginResponse();
         try {
             connection.responses().writeFrom(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END,
-                    body, responseCredit, 0, this::isCancelled, description);
+                    body, responseCredit, 0, this);
         } catch (FrameWriter.SourceException e) {
             respondError(e.getCause());
         }
@@ -262,7 +264,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         connection.count(ConnectionDescriptor.SERVER_ERRORS_OFFSET, 1);
         byte[] chunk = FrameDescriptor.encodeError(failure.getClass().getName(), failure.getMessage(),
                 connection.responses().maxChunk());
-        connection.responses().write(FrameDescriptor.ERROR, requestId, chunk, 0, chunk.length, 0, description);
+        connection.responses().write(FrameDescriptor.ERROR, requestId, chunk, 0, chunk.length, 0, this);
     }
 
     /** The handler is done: the rest of the request is discarded and the exchange forgotten. Idempotent. */

@@ -17,7 +17,21 @@ class CreditTest {
     private static final long NO_LIMIT = 0;
 
     private static int take(Credit credit, int wanted, AtomicBoolean cancelled) throws Exception {
-        return credit.take(wanted, NO_LIMIT, cancelled::get, () -> "test body");
+        return credit.take(wanted, NO_LIMIT, body(cancelled));
+    }
+
+    private static Outgoing body(AtomicBoolean cancelled) {
+        return new Outgoing() {
+            @Override
+            public boolean stopSending() {
+                return cancelled.get();
+            }
+
+            @Override
+            public String description() {
+                return "test body";
+            }
+        };
     }
 
     private static CompletableFuture<Integer> takeAsync(Credit credit, int wanted, AtomicBoolean cancelled) {
@@ -86,7 +100,7 @@ class CreditTest {
     void aStallTimesOut() {
         Credit credit = new Credit(0);
         IpcTimeoutException e = assertThrows(IpcTimeoutException.class,
-                () -> credit.take(10, TimeUnit.MILLISECONDS.toNanos(50), () -> false, () -> "test body"));
+                () -> credit.take(10, TimeUnit.MILLISECONDS.toNanos(50), body(new AtomicBoolean())));
         assertTrue(e.getMessage().contains("test body"), e.getMessage());
     }
 }

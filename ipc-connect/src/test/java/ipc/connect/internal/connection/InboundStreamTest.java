@@ -288,6 +288,42 @@ class InboundStreamTest {
                 "after a lent view: what follows it");
     }
 
+    /**
+     * A body that comes whole into the empty buffer is kept in an array of its own size (handed over as it is by
+     * readAllBytes): read in pieces, by views, or after a partial read, its bytes come out in order all the same.
+     */
+    @Test
+    void aBodyThatCameWholeIsReadInPiecesViewsOrAllAtOnce() throws Exception {
+        byte[] eleven = bytes(0, 11).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        InboundStream whole = stream(64, 0);
+        assertTrue(whole.offer(bytes(0, 11), 0, 11, true));
+        assertArrayEquals(eleven, whole.readAllBytes());
+        assertArrayEquals(new byte[0], whole.readAllBytes(), "then nothing");
+        assertEquals(-1, whole.read());
+
+        InboundStream pieces = stream(64, 0);
+        assertTrue(pieces.offer(bytes(0, 11), 0, 11, true));
+        byte[] into = new byte[16];
+        assertEquals(5, pieces.read(into, 0, 5));
+        assertEquals(6, pieces.read(into, 5, 11), "the rest, up to the body's end");
+        assertArrayEquals(eleven, java.util.Arrays.copyOf(into, 11));
+        assertEquals(-1, pieces.read(into, 0, 1));
+
+        InboundStream viewed = stream(64, 0);
+        assertTrue(viewed.offer(bytes(0, 11), 0, 11, true));
+        assertEquals(4, viewed.skip(4));
+        ByteBuffer view = viewed.readView(64);
+        assertEquals(7, view.remaining(), "up to the body's end, which is the array's");
+        assertEquals((byte) 4, view.get(0));
+        assertNull(viewed.readView(64));
+
+        InboundStream partly = stream(64, 0);
+        assertTrue(partly.offer(bytes(0, 11), 0, 11, true));
+        assertEquals(0, partly.read());
+        assertArrayEquals(bytes(1, 10).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), partly.readAllBytes(),
+                "the rest after a read");
+    }
+
     /** transferTo writes the rest of the body, in order across the wrap, while a producer still offers it. */
     @Test
     void transferToWritesTheRestOfTheBody() throws Exception {
@@ -579,12 +615,14 @@ class InboundStreamTest {
         Object roomLock = new Object();
         InboundStream in = new InboundStream(maxBuffered, 10_000_000_000L, owner("property stream",
                 () -> { synchronized (roomLock) { roomLock.notifyAll(); } }, () -> { }, given::add));
+        boolean lastEnds = (seed & 1) == 0; // the last chunk ends the body, or an end() after it does
         Thread producer = Thread.ofPlatform().start(() -> {
             int position = 0;
-            for (int size : chunkSizes) {
-                int length = Math.min(size, maxBuffered);
+            for (int c = 0; c < chunkSizes.size(); c++) {
+                int length = Math.min(chunkSizes.get(c), maxBuffered);
                 MemorySegment chunk = bytes(position, length);
-                while (!in.offer(chunk, 0, length)) {
+                boolean last = lastEnds && c == chunkSizes.size() - 1;
+                while (!in.offer(chunk, 0, length, last)) {
                     synchronized (roomLock) {
                         try {
                             roomLock.wait(1);

@@ -1,0 +1,13 @@
+package ipc.connect.internal.connection;
+
+/**
+ * A body being written into a ring, as its {@link FrameWriter} and {@link Credit} see it: whether to write on, and
+ * its name for exception messages. An exchange is its own, so that sending a body makes no object for either.
+ */
+interface Outgoing {
+    /** Whether to write no more of the body: it was cancelled, or its receiver wants no more. */
+    boolean stopSending();
+
+    /** Names the body in exception messages (channel and request). */
+    String description();
+}
