@@ -35,6 +35,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class IpcServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("ipc.connect");
     private static final byte[] EMPTY = new byte[0];
+    /**
+     * How long a handler's virtual thread, done with its request, polls for the next request of its connection, to
+     * handle it itself rather than have it dispatched to a new virtual thread.
+     */
+    private static final long NEXT_REQUEST_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
     /**
      * Runs a handler on the channel's dispatcher thread, for the lowest latency, whenever the whole request has
@@ -111,18 +116,44 @@ public final class IpcServer implements AutoCloseable {
     private void dispatch(IpcServerRequestHandler handler, ServerExchange exchange) {
         boolean inline = handlers == DIRECT;
         if (inline && exchange.isRequestComplete()) {
-            handle(handler, exchange); // on the dispatcher, without a task object per request
+            handle(handler, exchange, false); // on the dispatcher, without a task object per request
             return;
         }
         Executor executor = inline ? virtualThreads : handlers;
         try {
-            executor.execute(() -> handle(handler, exchange));
+            executor.execute(handlers == virtualThreads ? () -> handleThenNext(handler, exchange)
+                    : () -> handle(handler, exchange, false));
         } catch (RejectedExecutionException e) {
             exchange.finish(); // closing: the connection fails the call
         }
     }
 
-    private static void handle(IpcServerRequestHandler handler, ServerExchange exchange) {
+    /**
+     * Handles {@code exchange}, then the requests of its connection that follow within {@link #NEXT_REQUEST_NANOS} of
+     * each other, on this virtual thread (see {@link ServerExchange#pollNextRequest}).
+     */
+    private static void handleThenNext(IpcServerRequestHandler handler, ServerExchange exchange) {
+        for (ServerExchange next = exchange; next != null; next = next.pollNextRequest(NEXT_REQUEST_NANOS)) {
+            Thread.interrupted(); // an interrupt left by one handler is not the next one's
+            boolean handled = false;
+            try {
+                handle(handler, next, true);
+                handled = true;
+            } finally {
+                if (!handled) {
+                    next.stopPollingNext(); // an Error on its way up
+                }
+            }
+        }
+    }
+
+    /**
+     * Runs the handler and sends its response.
+     *
+     * @param pollNext the thread polls for the connection's next request afterwards: it starts before it writes a
+     *     response that goes out at once (see {@link ServerExchange#respond(byte[], int, int, boolean)})
+     */
+    private static void handle(IpcServerRequestHandler handler, ServerExchange exchange, boolean pollNext) {
         try {
             IpcData response;
             try {
@@ -136,8 +167,8 @@ public final class IpcServer implements AutoCloseable {
                 return;
             }
             switch (response) {
-                case IpcDataEmpty ignored -> exchange.respond(EMPTY, 0, 0);
-                case IpcDataBytes bytes -> exchange.respond(bytes.array(), bytes.offset(), bytes.length());
+                case IpcDataEmpty ignored -> exchange.respond(EMPTY, 0, 0, pollNext);
+                case IpcDataBytes bytes -> exchange.respond(bytes.array(), bytes.offset(), bytes.length(), pollNext);
                 case IpcDataWriter writer -> exchange.respond(writer.writer());
                 case IpcDataStream stream -> {
                     try {

@@ -108,18 +108,18 @@ public final class ClientConnection implements AutoCloseable {
         this.directory = directory;
         this.channelFile = channelFile;
         this.channelHeader = channelFile.segment();
-        this.serverDoorbell = new Signal(channelHeader, ChannelDescriptor.DOORBELL_OFFSET);
         this.server = server.watch();
         this.connectionId = connectionId;
         this.file = file;
         this.segment = file.segment();
+        // the dispatcher is not woken (for a request, or for room made in the response ring) while a handler of this
+        // connection polls its ring in the dispatcher's stead: such a handler sees to both
+        this.serverDoorbell = new Signal(channelHeader, ChannelDescriptor.DOORBELL_OFFSET, segment,
+                ConnectionDescriptor.SERVER_POLLERS_OFFSET);
         this.doorbell = new Signal(segment, ConnectionDescriptor.DOORBELL_OFFSET);
         int capacity = settings.ringCapacity();
-        // the request writer skips waking the dispatcher while a handler of this connection polls its ring
         this.requests = new FrameWriter(
-                new OneToOneRing(segment, ConnectionDescriptor.requestRingOffset(), capacity),
-                new Signal(channelHeader, ChannelDescriptor.DOORBELL_OFFSET, segment,
-                        ConnectionDescriptor.SERVER_POLLERS_OFFSET),
+                new OneToOneRing(segment, ConnectionDescriptor.requestRingOffset(), capacity), serverDoorbell,
                 ConnectionDescriptor.CLIENT_REQUEST_BYTES_OFFSET);
         this.responses = new OneToOneRing(segment, ConnectionDescriptor.responseRingOffset(capacity), capacity);
         this.description = "channel '" + name + "' (server pid " + server.pid() + ")";
@@ -750,7 +750,7 @@ public final class ClientConnection implements AutoCloseable {
         IpcClosedException cause = new IpcClosedException(description + ": the client is closed");
         try {
             setIntRelease(segment, ConnectionDescriptor.CLIENT_STATE_OFFSET, ConnectionDescriptor.CLIENT_CLOSED);
-            serverDoorbell.signal();
+            serverDoorbell.wakeSleepers(); // the dispatcher sees the close, polling handlers or not
         } catch (RuntimeException ignored) {
             // already unmapped
         }

@@ -45,9 +45,17 @@ final class SelfPoll {
      * @return whether it arrived
      */
     static boolean poll(Target target, long now, long spinFor, boolean yieldEarly) {
+        return poll(target, now, spinFor, yieldEarly, PLACE_GRACE_NANOS);
+    }
+
+    /**
+     * {@link #poll(Target, long, long, boolean)}, polling for {@code placeGrace} (at most {@code spinFor}) if it
+     * finds no spinning place.
+     */
+    static boolean poll(Target target, long now, long spinFor, boolean yieldEarly, long placeGrace) {
         boolean spinning = Spinners.tryEnter();
         // On one core nobody spins: the thread polls for the whole time, yielding at every pass so the peer runs.
-        long until = now + (spinning || Spinners.PLACES == 0 ? spinFor : PLACE_GRACE_NANOS);
+        long until = now + (spinning || Spinners.PLACES == 0 ? spinFor : Math.min(placeGrace, spinFor));
         try {
             // the clock once in CLOCK_EVERY passes: it costs as much as the rest of an idle pass
             for (int idle = 1, pass = 1; !target.arrived() && ((pass++ & (CLOCK_EVERY - 1)) != 0

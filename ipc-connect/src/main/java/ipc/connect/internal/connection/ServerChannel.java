@@ -313,7 +313,7 @@ public final class ServerChannel implements AutoCloseable {
                     ServerConnection connection = connections.get(i);
                     work += connection.poll();
                     handlersWorking |= connection.hasOpenExchanges();
-                    blocked |= connection.isBlocked();
+                    blocked |= connection.isBlocked() || connection.hasNextPoller();
                     if (connection.isClosed()) {
                         connections.remove(i--);
                         connectionCount = connections.size();
@@ -333,7 +333,8 @@ public final class ServerChannel implements AutoCloseable {
                 } else {
                     if (blocked) {
                         // a request stream waits for its handler, which rings when it has read: spinning would take
-                        // the core the handler needs (on 2 cores, streams ran at 1.5-2 GB/s instead of 5-10)
+                        // the core the handler needs (on 2 cores, streams ran at 1.5-2 GB/s instead of 5-10); or a
+                        // handler's thread polls for its connection's next request, in this thread's stead
                         waiter.skipSpinning();
                     }
                     waiter.idle(handlersWorking, connections.isEmpty() ? UNCONNECTED_SLEEP_NANOS

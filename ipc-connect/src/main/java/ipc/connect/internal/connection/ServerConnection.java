@@ -20,6 +20,7 @@ import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -67,6 +68,12 @@ final class ServerConnection {
     private boolean foreignAhead;
     /** The exchange whose request's view holds a record of the request ring in place, if any. */
     private ServerExchange lentTo;
+    /** The handler thread that polls for this connection's next request ({@link #pollNext}), if one does. */
+    private final AtomicReference<Thread> nextPoller = new AtomicReference<>();
+    private final NextRequest nextRequest = new NextRequest(); // that thread's poll: one at a time
+    /** The reader is that thread: the first request it meets is its own to handle, not dispatched. */
+    private boolean adopting;
+    private ServerExchange adopted; // that request
     private volatile String closeReason;
 
     private ServerConnection(ServerChannel channel, int slot, long connectionId, MappedFile file) {
@@ -215,6 +222,7 @@ final class ServerConnection {
      * @return the frames consumed
      */
     int pollOwn(ServerExchange own) {
+        responses.wakeIfRoom(); // as the dispatcher's poll: the client's room signals skip it while handlers poll
         if (closed || !requests.mayHaveRecords() || readLock.isHeldByCurrentThread() || !readLock.tryLock()) {
             // nothing came, or another thread reads, or this one further up (an inline handler, run by the
             // dispatcher's read)
@@ -271,7 +279,10 @@ final class ServerConnection {
         }
     }
 
-    /** Whether the ring's next frame is not of {@code own}'s request; {@code false} if another thread reads now. */
+    /**
+     * Whether the ring's next frame is not of {@code own}'s request (any frame, if {@code own} is null);
+     * {@code false} if another thread reads now.
+     */
     private boolean otherFrameAhead(ServerExchange own) {
         if (closed || !requests.mayHaveRecords() || readLock.isHeldByCurrentThread() || !readLock.tryLock()) {
             return false; // nothing there, or a reader that will see it (the dispatcher, or a handler: see pollOwn)
@@ -289,6 +300,104 @@ final class ServerConnection {
         }
     }
 
+    /**
+     * A handler's thread, done with its request, polls the request ring for a while for the connection's next request,
+     * and handles it itself: while requests follow one another (a client calling in a loop), one virtual thread on one
+     * carrier answers them all, as the dispatcher would inline, instead of a virtual thread started for each, whose
+     * carrier thread the dispatcher must wake (two context switches and two system calls a request). It reads the ring
+     * as the dispatcher does (other frames are handled, other new requests dispatched); the dispatcher, which sleeps
+     * meanwhile ({@link #hasNextPoller}), is not woken by the client's writes, as for {@link #pollOwn}. At most one
+     * thread of a connection polls so at a time.
+     *
+     * @param nanos how long to poll, once the thread has a spinning place
+     * @return the request this thread is to handle, its first frame read, or {@code null} if none came (or another
+     *     thread polls already, or the connection is closed)
+     */
+    ServerExchange pollNext(long nanos) {
+        if (nextPoller.get() != Thread.currentThread() && !startPollingNext()) {
+            return null;
+        }
+        ServerExchange next = null;
+        try {
+            // for the whole time, with a spinning place or not: the dispatcher gives its place up once it sees this
+            SelfPoll.poll(nextRequest, System.nanoTime(), nanos, false, nanos);
+        } finally {
+            next = nextRequest.taken;
+            nextRequest.taken = null;
+            nextPoller.set(null);
+            // the dispatcher delivers the rest of the request's body, and reads the frames after it
+            stopPolling(next, next != null && !next.isRequestComplete());
+        }
+        return next;
+    }
+
+    /**
+     * A handler's thread starts polling for the connection's next request ({@link #pollNext}) ahead of time: as soon
+     * as it has written its response, so that a client calling in a loop, whose next request follows that response,
+     * finds it polling rather than wakes the dispatcher (which, asleep, it did for about one call in five when the
+     * thread began only once back from the handler). It must then call {@link #pollNext} (or {@link #stopPollingNext}).
+     *
+     * @return whether it did; not if another thread polls so, or the connection is closed
+     */
+    boolean startPollingNext() {
+        if (closed || !nextPoller.compareAndSet(null, Thread.currentThread())) {
+            return false;
+        }
+        startPolling();
+        return true;
+    }
+
+    /** A handler's thread that {@linkplain #startPollingNext started} polling for the next request gives up. */
+    void stopPollingNext() {
+        if (nextPoller.compareAndSet(Thread.currentThread(), null)) {
+            stopPolling(null, false);
+        }
+    }
+
+    /** Whether a handler's thread polls for the next request ({@link #pollNext}): the dispatcher need not spin. */
+    boolean hasNextPoller() {
+        return nextPoller.get() != null;
+    }
+
+    /** The poll of {@link #pollNext}, by the polling thread only. */
+    private final class NextRequest implements SelfPoll.Target {
+        private ServerExchange taken;
+
+        @Override
+        public boolean arrived() {
+            return taken != null || closed;
+        }
+
+        @Override
+        public int pollOnce() {
+            responses.wakeIfRoom(); // as the dispatcher's poll: the client's room signals skip it while handlers poll
+            if (closed || !requests.mayHaveRecords() || !readLock.tryLock()) {
+                return 0;
+            }
+            int work;
+            try {
+                adopting = true;
+                try {
+                    work = requests.read(frameHandler, READ_LIMIT);
+                } finally {
+                    adopting = false;
+                    taken = adopted;
+                    adopted = null;
+                    passWakes.flush();
+                    blocked |= lentTo != null;
+                }
+            } catch (RuntimeException e) {
+                return 0; // a broken frame (or the connection closed under it): the dispatcher, woken, closes
+            } finally {
+                readLock.unlock();
+            }
+            if (work > 0) {
+                clientDoorbell.signal(); // the client's writer may wait for room
+            }
+            return work;
+        }
+    }
+
     private boolean onOwnFrame(int kind, MemorySegment buffer, long offset, int length) {
         if (isReadersFrame(kind, buffer, offset, length)) {
             return onFrame(kind, buffer, offset, length);
@@ -303,9 +412,9 @@ final class ServerConnection {
         return false;
     }
 
-    /** Whether a frame is of the request whose handler reads the ring now. */
+    /** Whether a frame is of the request whose handler reads the ring now (none: no frame is). */
     private boolean isReadersFrame(int kind, MemorySegment buffer, long offset, int length) {
-        return (kind == FrameDescriptor.REQUEST || kind == FrameDescriptor.REQUEST_END)
+        return reading != null && (kind == FrameDescriptor.REQUEST || kind == FrameDescriptor.REQUEST_END)
                 && length >= FrameDescriptor.HEADER_LENGTH
                 && buffer.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + FrameDescriptor.REQUEST_ID_OFFSET)
                 == reading.requestId();
@@ -393,7 +502,11 @@ final class ServerConnection {
                 }
                 if (first) {
                     // after the first chunk is buffered: a handler run inline must find its (complete) request
-                    channel.dispatch(exchange);
+                    if (adopting && adopted == null) {
+                        adopted = exchange; // the polling handler thread's, once its read is over
+                    } else {
+                        channel.dispatch(exchange);
+                    }
                 }
                 return true;
             }
