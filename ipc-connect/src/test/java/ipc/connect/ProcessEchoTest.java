@@ -45,6 +45,50 @@ class ProcessEchoTest {
     }
 
     /**
+     * Calls that follow one another are answered by one handler thread, which goes on from one request of its
+     * connection to the next instead of a new virtual thread for each; an interrupt a handler leaves on that thread is
+     * not seen by the next one.
+     */
+    @Test
+    void callsInALoopShareAHandlerThreadButNotItsInterrupt() throws IOException {
+        int calls = 200;
+        String[] previous = null;
+        int sameThreadAsBefore = 0;
+        try (IpcClient client = new IpcClient(factory, SERVER.channel("thread"))) {
+            for (int i = 0; i < calls; i++) {
+                String[] answer = new String(client.sendAndReceive(new byte[0], TIMEOUT), StandardCharsets.UTF_8)
+                        .split(" ");
+                assertEquals("false", answer[1], "call " + i + ": began interrupted");
+                assertEquals(Boolean.toString(!Boolean.getBoolean("inline")), answer[2], "call " + i + ": virtual");
+                if (previous != null && previous[0].equals(answer[0])) {
+                    sameThreadAsBefore++;
+                }
+                previous = answer;
+            }
+        }
+        assertTrue(sameThreadAsBefore > 0, "no call of " + calls + " ran on the thread of the one before");
+    }
+
+    /**
+     * A handler's thread that took the next request of its connection in place of the dispatcher, and is held up by
+     * it, does not hold up the requests after it: another caller's request is answered at once.
+     */
+    @Test
+    void aSlowRequestTakenByTheThreadBeforeDoesNotHoldUpTheNext() throws Exception {
+        try (IpcClient client = new IpcClient(factory, SERVER.channel("slow"))) {
+            client.sendAndReceive("0".getBytes(StandardCharsets.UTF_8), TIMEOUT); // its thread polls for the next
+            java.util.concurrent.CompletableFuture<InputStream> slow = client.sendAsync(
+                    IpcData.of("5000".getBytes(StandardCharsets.UTF_8)), TIMEOUT);
+            assertEquals("late 0", new String(client.sendAndReceive("0".getBytes(StandardCharsets.UTF_8),
+                    Duration.ofSeconds(3)), StandardCharsets.UTF_8));
+            assertTrue(!slow.isDone(), "the slow request was answered first");
+            try (InputStream response = slow.get(30, TimeUnit.SECONDS)) {
+                assertEquals("late 5000", new String(response.readAllBytes(), StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    /**
      * A handler that reads its request by views while it writes the response on the same thread (through a writer):
      * the response's window comes back through the request ring, behind the chunks of the request. Those are not left
      * in place for its views once the response has begun, or its writes would wait for a window that never came.

@@ -37,7 +37,9 @@ import java.util.zip.CRC32C;
  *   <li>{@code viewthenbytes}: reads the request by views until one is in place, then answers 8 MiB of
  *       {@link Pattern} bytes at once;</li>
  *   <li>{@code viewkinds}: like {@code viewcount} with views of up to 1 MiB, answering
- *       {@code "<length> <crc> <direct views> <heap views>"}: how many views were of shared memory.</li>
+ *       {@code "<length> <crc> <direct views> <heap views>"}: how many views were of shared memory;</li>
+ *   <li>{@code thread}: answers {@code "<thread id> <interrupted> <virtual>"} of the thread running it (whether it
+ *       was interrupted when the handler began), then leaves that thread interrupted if it is virtual.</li>
  * </ul>
  */
 public final class TestServerMain {
@@ -178,6 +180,15 @@ public final class TestServerMain {
                 String of = new String(request.readAllBytes(), StandardCharsets.UTF_8);
                 return new IpcDataBytes(Integer.toString(server.connectionCount(base + "." + (of.isEmpty() ? "echo" : of)))
                         .getBytes(StandardCharsets.UTF_8));
+            });
+            server.listen(base + ".thread", request -> {
+                request.skip(Long.MAX_VALUE);
+                Thread thread = Thread.currentThread();
+                String answer = thread.threadId() + " " + thread.isInterrupted() + " " + thread.isVirtual();
+                if (thread.isVirtual()) {
+                    thread.interrupt(); // left for whatever the thread runs next
+                }
+                return new IpcDataBytes(answer.getBytes(StandardCharsets.UTF_8));
             });
             System.out.println("READY");
             System.out.flush();
