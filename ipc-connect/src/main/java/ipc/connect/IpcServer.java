@@ -25,9 +25,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }
  * }</pre>
  *
- * <p>By default each request runs its handler on a new virtual thread, so a slow handler never delays another
- * request; see {@link #IpcServer(IpcChannelFactory, Executor)} for the alternatives. A
- * handler sees the request body while it is still arriving; the response it returns is streamed to the client.
+ * <p>By default each request runs its handler on a virtual thread of its own, so a slow handler never delays another
+ * request; see {@link #IpcServer(IpcChannelFactory, Executor)} for the alternatives. A handler's virtual thread,
+ * once it has answered, watches its connection for the next request for a moment (200 µs) and handles that one
+ * itself if it comes: calls that follow one another (a client calling in a loop) are answered by one thread, with
+ * no thread started and woken for each. Like a pool thread, such a thread carries what a handler leaves in its
+ * {@link ThreadLocal}s to the next request (remove them when done, or use {@link ScopedValue}s); an interrupt is
+ * cleared. A handler sees the request body while it is still arriving; the response it returns is streamed to the
+ * client.
  *
  * <p>Thread-safe. {@link #close()} stops listening, ends every connection (clients' pending calls fail with
  * {@link IpcClosedException}), waits briefly for running handlers and deletes the channel files. It is idempotent.
@@ -66,15 +71,15 @@ public final class IpcServer implements AutoCloseable {
     private final List<ServerChannel> channels = new CopyOnWriteArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    /** A server that runs each handler on a new virtual thread. */
+    /** A server that runs each handler on a virtual thread (see above). */
     public IpcServer(IpcChannelFactory factory) {
         this(factory, null);
     }
 
     /**
      * A server that runs handlers with {@code handlerExecutor}: {@link #DIRECT} for inline on the dispatcher, any
-     * other executor (a pool, say), or {@code null} for a new virtual thread per request. The executor is not shut
-     * down by {@link #close()}.
+     * other executor (a pool, say), or {@code null} for a virtual thread per request (see above). The executor is
+     * not shut down by {@link #close()}.
      */
     public IpcServer(IpcChannelFactory factory, Executor handlerExecutor) {
         this.factory = Objects.requireNonNull(factory, "factory");
