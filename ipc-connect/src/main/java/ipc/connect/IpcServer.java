@@ -155,8 +155,8 @@ public final class IpcServer implements AutoCloseable {
     /**
      * Runs the handler and sends its response.
      *
-     * @param pollNext the thread polls for the connection's next request afterwards: it starts before it writes a
-     *     response that goes out at once (see {@link ServerExchange#respond(byte[], int, int, boolean)})
+     * @param pollNext the thread polls for the connection's next request afterwards: it starts as soon as it has
+     *     written a response of bytes (see {@link ServerExchange#respond(byte[], int, int, boolean)})
      */
     private static void handle(IpcServerRequestHandler handler, ServerExchange exchange, boolean pollNext) {
         try {

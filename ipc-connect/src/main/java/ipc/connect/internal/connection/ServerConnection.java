@@ -309,7 +309,8 @@ final class ServerConnection {
      * meanwhile ({@link #hasNextPoller}), is not woken by the client's writes, as for {@link #pollOwn}. At most one
      * thread of a connection polls so at a time.
      *
-     * @param nanos how long to poll, once the thread has a spinning place
+     * @param nanos how long to poll (spinning if the thread has a spinning place, else yielding: the dispatcher gives
+     *     its place up once it sees this thread)
      * @return the request this thread is to handle, its first frame read, or {@code null} if none came (or another
      *     thread polls already, or the connection is closed)
      */
