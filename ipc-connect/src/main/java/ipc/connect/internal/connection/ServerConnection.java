@@ -73,7 +73,7 @@ final class ServerConnection {
     private final NextRequest nextRequest = new NextRequest(); // that thread's poll: one at a time
     /** The reader is that thread: the first request it meets is its own to handle, not dispatched. */
     private boolean adopting;
-    private ServerExchange adopted; // that request
+    private ServerExchange adopted; // that request; read by that thread once its read is over
     private volatile String closeReason;
 
     private ServerConnection(ServerChannel channel, int slot, long connectionId, MappedFile file) {
@@ -222,7 +222,19 @@ final class ServerConnection {
      * @return the frames consumed
      */
     int pollOwn(ServerExchange own) {
-        responses.wakeIfRoom(); // as the dispatcher's poll: the client's room signals skip it while handlers poll
+        return readAsHandler(own);
+    }
+
+    /**
+     * A handler's thread reads the request ring, unless another thread reads it now: the frames of {@code own}'s
+     * request as far as they go ({@link #pollOwn}), or, if {@code own} is null, every frame, the first new request
+     * taken for this thread rather than dispatched ({@link #pollNext}). It sees, as the dispatcher's poll does, to a
+     * response writer waiting for room: the client's signals skip the dispatcher while handlers poll.
+     *
+     * @return the frames consumed
+     */
+    private int readAsHandler(ServerExchange own) {
+        responses.wakeIfRoom();
         if (closed || !requests.mayHaveRecords() || readLock.isHeldByCurrentThread() || !readLock.tryLock()) {
             // nothing came, or another thread reads, or this one further up (an inline handler, run by the
             // dispatcher's read)
@@ -232,16 +244,19 @@ final class ServerConnection {
         boolean othersAhead = false;
         try {
             reading = own;
+            adopting = own == null;
             try {
-                work = requests.read(ownFrameHandler, READ_LIMIT);
+                work = requests.read(own != null ? ownFrameHandler : frameHandler, READ_LIMIT);
             } finally {
                 reading = null;
+                adopting = false;
                 othersAhead = foreignAhead;
                 foreignAhead = false;
                 passWakes.flush();
+                blocked |= lentTo != null;
             }
         } catch (RuntimeException e) {
-            return 0; // a broken frame (or the connection closed under it): the dispatcher meets it too, and closes
+            return 0; // a broken frame (or the connection closed under it): the dispatcher, woken, closes
         } finally {
             readLock.unlock();
         }
@@ -371,30 +386,9 @@ final class ServerConnection {
 
         @Override
         public int pollOnce() {
-            responses.wakeIfRoom(); // as the dispatcher's poll: the client's room signals skip it while handlers poll
-            if (closed || !requests.mayHaveRecords() || !readLock.tryLock()) {
-                return 0;
-            }
-            int work;
-            try {
-                adopting = true;
-                try {
-                    work = requests.read(frameHandler, READ_LIMIT);
-                } finally {
-                    adopting = false;
-                    taken = adopted;
-                    adopted = null;
-                    passWakes.flush();
-                    blocked |= lentTo != null;
-                }
-            } catch (RuntimeException e) {
-                return 0; // a broken frame (or the connection closed under it): the dispatcher, woken, closes
-            } finally {
-                readLock.unlock();
-            }
-            if (work > 0) {
-                clientDoorbell.signal(); // the client's writer may wait for room
-            }
+            int work = readAsHandler(null);
+            taken = adopted; // set by this thread's read only
+            adopted = null;
             return work;
         }
     }
