@@ -122,13 +122,13 @@ public final class IpcServer implements AutoCloseable {
     private void dispatch(IpcServerRequestHandler handler, ServerExchange exchange) {
         boolean inline = handlers == DIRECT;
         if (inline && exchange.isRequestComplete()) {
-            handle(handler, exchange, false); // on the dispatcher, without a task object per request
+            handle(handler, exchange); // on the dispatcher, without a task object per request
             return;
         }
         Executor executor = inline ? virtualThreads : handlers;
         try {
             executor.execute(handlers == virtualThreads ? () -> handleThenNext(handler, exchange)
-                    : () -> handle(handler, exchange, false));
+                    : () -> handle(handler, exchange));
         } catch (RejectedExecutionException e) {
             exchange.finish(); // closing: the connection fails the call
         }
@@ -141,25 +141,11 @@ public final class IpcServer implements AutoCloseable {
     private static void handleThenNext(IpcServerRequestHandler handler, ServerExchange exchange) {
         for (ServerExchange next = exchange; next != null; next = next.pollNextRequest(NEXT_REQUEST_NANOS)) {
             Thread.interrupted(); // an interrupt left by one handler is not the next one's
-            boolean handled = false;
-            try {
-                handle(handler, next, true);
-                handled = true;
-            } finally {
-                if (!handled) {
-                    next.stopPollingNext(); // an Error on its way up
-                }
-            }
+            handle(handler, next);
         }
     }
 
-    /**
-     * Runs the handler and sends its response.
-     *
-     * @param pollNext the thread polls for the connection's next request afterwards: it starts as soon as it has
-     *     written a response of bytes (see {@link ServerExchange#respond(byte[], int, int, boolean)})
-     */
-    private static void handle(IpcServerRequestHandler handler, ServerExchange exchange, boolean pollNext) {
+    private static void handle(IpcServerRequestHandler handler, ServerExchange exchange) {
         try {
             IpcData response;
             try {
@@ -173,8 +159,8 @@ public final class IpcServer implements AutoCloseable {
                 return;
             }
             switch (response) {
-                case IpcDataEmpty ignored -> exchange.respond(EMPTY, 0, 0, pollNext);
-                case IpcDataBytes bytes -> exchange.respond(bytes.array(), bytes.offset(), bytes.length(), pollNext);
+                case IpcDataEmpty ignored -> exchange.respond(EMPTY, 0, 0);
+                case IpcDataBytes bytes -> exchange.respond(bytes.array(), bytes.offset(), bytes.length());
                 case IpcDataWriter writer -> exchange.respond(writer.writer());
                 case IpcDataStream stream -> {
                     try {

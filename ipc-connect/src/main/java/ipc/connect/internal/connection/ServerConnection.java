@@ -330,9 +330,10 @@ final class ServerConnection {
      *     thread polls already, or the connection is closed)
      */
     ServerExchange pollNext(long nanos) {
-        if (nextPoller.get() != Thread.currentThread() && !startPollingNext()) {
+        if (closed || !nextPoller.compareAndSet(null, Thread.currentThread())) {
             return null;
         }
+        startPolling();
         ServerExchange next = null;
         try {
             // for the whole time, with a spinning place or not: the dispatcher gives its place up once it sees this
@@ -345,29 +346,6 @@ final class ServerConnection {
             stopPolling(next, next != null && !next.isRequestComplete());
         }
         return next;
-    }
-
-    /**
-     * A handler's thread starts polling for the connection's next request ({@link #pollNext}) ahead of time: as soon
-     * as it has written its response, so that a client calling in a loop, whose next request follows that response,
-     * finds it polling rather than wakes the dispatcher (which, asleep, it did for about one call in five when the
-     * thread began only once back from the handler). It must then call {@link #pollNext} (or {@link #stopPollingNext}).
-     *
-     * @return whether it did; not if another thread polls so, or the connection is closed
-     */
-    boolean startPollingNext() {
-        if (closed || !nextPoller.compareAndSet(null, Thread.currentThread())) {
-            return false;
-        }
-        startPolling();
-        return true;
-    }
-
-    /** A handler's thread that {@linkplain #startPollingNext started} polling for the next request gives up. */
-    void stopPollingNext() {
-        if (nextPoller.compareAndSet(Thread.currentThread(), null)) {
-            stopPolling(null, false);
-        }
     }
 
     /** Whether a handler's thread polls for the next request ({@link #pollNext}): the dispatcher need not spin. */

@@ -105,11 +105,6 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         return connection.pollNext(nanos);
     }
 
-    /** The handler's thread will not {@linkplain #pollNextRequest poll} for the next request after all. */
-    public void stopPollingNext() {
-        connection.stopPollingNext();
-    }
-
     /** Whether the whole request body has arrived. */
     public boolean isRequestComplete() {
         return requestEnded;
@@ -226,21 +221,9 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
 
     /** Sends {@code length} bytes of {@code bytes} as the whole response. */
     public void respond(byte[] bytes, int offset, int length) throws IOException {
-        respond(bytes, offset, length, false);
-    }
-
-    /**
-     * {@link #respond(byte[], int, int)}; if {@code pollNext}, the handler's thread starts polling for the
-     * connection's next request ({@link ServerConnection#startPollingNext}) as soon as the response is written: it
-     * must then call {@link #pollNextRequest} or {@link #stopPollingNext}.
-     */
-    public void respond(byte[] bytes, int offset, int length, boolean pollNext) throws IOException {
         beginResponse();
         connection.responses().writeBody(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END, bytes,
                 offset, length, responseCredit, 0, this);
-        if (pollNext) {
-            connection.startPollingNext();
-        }
     }
 
     /** Sends an empty response. */
