@@ -31,9 +31,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * itself if it comes: calls that follow one another (a client calling in a loop) are answered by one thread, with
  * no thread started and woken for each. Like a pool thread, such a thread carries what a handler leaves in its
  * {@link ThreadLocal}s to the next request (remove them when done, or use {@link ScopedValue}s; or pass
- * {@code Executors.newVirtualThreadPerTaskExecutor()} for a new thread per request); an interrupt is cleared. A
- * handler sees the request body while it is still arriving; the response it returns is streamed to the
- * client.
+ * {@code Executors.newVirtualThreadPerTaskExecutor()} for a new thread per request); an interrupt is cleared.
+ * A handler sees the request body while it is still arriving; the response it returns is streamed to the client.
  *
  * <p>Thread-safe. {@link #close()} stops listening, ends every connection (clients' pending calls fail with
  * {@link IpcClosedException}), waits briefly for running handlers and deletes the channel files. It is idempotent.
