@@ -109,9 +109,7 @@ class InboundStreamTest {
     void aWaitingReadTakesTheChunkIntoItsArrayAndTheRestIsBuffered() throws Exception {
         InboundStream in = stream(32, 10_000_000_000L); // window given back every 8 bytes read
         byte[] into = new byte[10];
-        BackgroundRead read = BackgroundRead.waiting(in, into);
-        assertTrue(in.offer(bytes(0, 25), 0, 25));
-        read.join();
+        BackgroundRead read = BackgroundRead.fed(in, into, () -> assertTrue(in.offer(bytes(0, 25), 0, 25)));
         assertEquals(10, read.count, "thrown: " + read.thrown);
         assertArrayEquals(bytes(0, 10).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), into);
         assertEquals(List.of(10), credits, "bytes copied into the read count as read: window given back");
@@ -126,14 +124,11 @@ class InboundStreamTest {
     void aLastChunkEndsTheBodyInTheSameOfferAndWakesTheReadAtOnce() throws Exception {
         InboundStream in = stream(64, 0); // no read timeout: only a wake-up ends the wait
         byte[] into = new byte[40];
-        BackgroundRead read = BackgroundRead.waiting(in, into);
-        try {
+        // no flush: the end wakes the read, though its array has room for more
+        BackgroundRead read = BackgroundRead.fed(in, into, () -> {
             assertTrue(in.offer(bytes(0, 10), 0, 10, true));
             assertTrue(in.isEnded());
-            read.join(); // without flush: the end wakes it, though its array has room for more
-        } finally {
-            read.stop();
-        }
+        });
         assertEquals(10, read.count, "thrown: " + read.thrown);
         in.end(); // as the exchange still calls it: nothing more happens
         assertEquals(-1, in.read());
@@ -174,15 +169,11 @@ class InboundStreamTest {
     void chunksIntoAWaitingReadAreHandedOverByFlush() throws Exception {
         InboundStream in = stream(64, 0); // no read timeout: only a wake-up ends the wait
         byte[] into = new byte[40];
-        BackgroundRead read = BackgroundRead.waiting(in, into);
-        try {
+        BackgroundRead read = BackgroundRead.fed(in, into, () -> {
             assertTrue(in.offer(bytes(0, 10), 0, 10));
             assertTrue(in.offer(bytes(10, 10), 0, 10));
             in.flush();
-            read.join(); // fails if it still waits
-        } finally {
-            read.stop();
-        }
+        });
         int count = read.count;
         assertTrue(count == 10 || count == 20, "one chunk, or both: " + count + ", thrown: " + read.thrown);
         byte[] rest = new byte[20];
@@ -236,6 +227,26 @@ class InboundStreamTest {
         /** Starts the read and returns once it waits for data. */
         static BackgroundRead waiting(InboundStream in, byte[] into) throws InterruptedException {
             return started(new BackgroundRead(in, into, 0));
+        }
+
+        /** What a test does while a read waits. */
+        interface Producer {
+            void run() throws Exception;
+        }
+
+        /**
+         * Starts a read, runs {@code producer} once it waits, and returns once it has returned (failing if it still
+         * waits after 10 s); the read is stopped either way.
+         */
+        static BackgroundRead fed(InboundStream in, byte[] into, Producer producer) throws Exception {
+            BackgroundRead read = waiting(in, into);
+            try {
+                producer.run();
+                read.join();
+            } finally {
+                read.stop();
+            }
+            return read;
         }
 
         /** Starts a {@code readView(maxView)} and returns once it waits for data. */
