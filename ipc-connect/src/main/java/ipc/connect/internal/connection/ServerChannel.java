@@ -308,12 +308,12 @@ public final class ServerChannel implements AutoCloseable {
             while (!stopping) {
                 int work = acceptPending();
                 boolean handlersWorking = false;
-                boolean blocked = false;
+                boolean skipSpinning = false;
                 for (int i = 0; i < connections.size(); i++) {
                     ServerConnection connection = connections.get(i);
                     work += connection.poll();
                     handlersWorking |= connection.hasOpenExchanges();
-                    blocked |= connection.isBlocked() || connection.hasNextPoller();
+                    skipSpinning |= connection.isBlocked() || connection.hasNextPoller();
                     if (connection.isClosed()) {
                         connections.remove(i--);
                         connectionCount = connections.size();
@@ -331,7 +331,7 @@ public final class ServerChannel implements AutoCloseable {
                 if (work > 0) {
                     waiter.reset();
                 } else {
-                    if (blocked) {
+                    if (skipSpinning) {
                         // a request stream waits for its handler, which rings when it has read: spinning would take
                         // the core the handler needs (on 2 cores, streams ran at 1.5-2 GB/s instead of 5-10); or a
                         // handler's thread polls for its connection's next request, in this thread's stead
