@@ -34,29 +34,8 @@ class BenchCommandTest {
     @Test
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
     void printsEveryRowOfTheTableAndLeavesNoFiles() throws Exception {
-        Process bench = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "bench", "--requests", "2000", "--bytes", "100000000")
-                .redirectErrorStream(true).start();
-        String output;
-        try {
-            CompletableFuture<String> printed = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return new String(bench.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                } catch (IOException e) {
-                    return "output unreadable: " + e;
-                }
-            });
-            if (!bench.waitFor(3, TimeUnit.MINUTES)) {
-                fail("bench did not finish within 3 minutes; output so far: " + printed.getNow(""));
-            }
-            output = printed.get(30, TimeUnit.SECONDS);
-        } finally {
-            bench.descendants().forEach(ProcessHandle::destroyForcibly); // its server and client, if still there
-            bench.destroyForcibly();
-            bench.waitFor(30, TimeUnit.SECONDS);
-        }
-        assertEquals(0, bench.exitValue(), output);
+        Run bench = Run.bench("--requests", "2000", "--bytes", "100000000");
+        String output = bench.output;
         assertRow(output, "2,000 small requests, handler on a virtual thread", SMALL, SMALL);
         assertRow(output, "2,000 small requests, handler inline \\(`IpcServer.DIRECT`\\)", SMALL, SMALL);
         assertRow(output, "Floor, without Ipc.Connect: 2,000 round trips of two threads of one process through shared"
@@ -72,12 +51,61 @@ class BenchCommandTest {
         assertRow(output, "Retrieve 0.1 GB server\\S+client", STREAM, STREAM);
         assertRow(output, "Send 0.1 GB client\\S+server, zero-copy API", STREAM, STREAM);
         assertRow(output, "Retrieve 0.1 GB server\\S+client, zero-copy API", STREAM, STREAM);
+        bench.assertNoFilesLeft();
+    }
 
-        String channel = "bench-" + bench.pid();
-        assertEquals(List.of(), files(new IpcChannelFactory().directory(), channel + "."),
-                "files left by the bench's channels");
-        assertFalse(Files.exists(Path.of(System.getProperty("java.io.tmpdir"), "ipc-connect-" + channel + ".sock")),
-                "UDS socket file left");
+    /** The README's other table: {@code bench --connections}, one row per connection count, all requests answered. */
+    @Test
+    @Timeout(value = 4, unit = TimeUnit.MINUTES)
+    void printsARowForEachConnectionCountAndLeavesNoFiles() throws Exception {
+        Run bench = Run.bench("--connections", "--requests", "640");
+        for (int connections : new int[] {1, 2, 4, 8, 16, 32, 64}) {
+            // 640 requests shared by the clients: every one answered, with a time, a rate and two latencies
+            Pattern row = Pattern.compile("(?m)^\\| " + connections + " \\| 640 \\| " + NUMBER + " \\| " + NUMBER
+                    + " \\| " + NUMBER + " \\| " + NUMBER + " \\|$");
+            assertTrue(row.matcher(bench.output).find(),
+                    () -> "no row for " + connections + " connections with 640 requests:\n" + bench.output);
+        }
+        bench.assertNoFilesLeft();
+    }
+
+    /** One run of the {@code bench} command in a process of its own, which starts the server and client processes. */
+    private record Run(long pid, String output) {
+        static Run bench(String... arguments) throws Exception {
+            List<String> command = new java.util.ArrayList<>(List.of(
+                    ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
+                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench"));
+            command.addAll(List.of(arguments));
+            Process bench = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output;
+            try {
+                CompletableFuture<String> printed = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return new String(bench.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    } catch (IOException e) {
+                        return "output unreadable: " + e;
+                    }
+                });
+                if (!bench.waitFor(3, TimeUnit.MINUTES)) {
+                    fail("bench did not finish within 3 minutes; output so far: " + printed.getNow(""));
+                }
+                output = printed.get(30, TimeUnit.SECONDS);
+            } finally {
+                bench.descendants().forEach(ProcessHandle::destroyForcibly); // its server and client, if still there
+                bench.destroyForcibly();
+                bench.waitFor(30, TimeUnit.SECONDS);
+            }
+            assertEquals(0, bench.exitValue(), output);
+            return new Run(bench.pid(), output);
+        }
+
+        void assertNoFilesLeft() throws IOException {
+            String channel = "bench-" + pid;
+            assertEquals(List.of(), files(new IpcChannelFactory().directory(), channel + "."),
+                    "files left by the bench's channels");
+            assertFalse(Files.exists(Path.of(System.getProperty("java.io.tmpdir"), "ipc-connect-" + channel + ".sock")),
+                    "UDS socket file left");
+        }
     }
 
     private static void assertRow(String output, String title, String ipcCell, String udsCell) {
