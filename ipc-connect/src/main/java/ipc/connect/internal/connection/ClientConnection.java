@@ -24,7 +24,6 @@ import ipc.connect.internal.signal.SignalWaiter;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -660,11 +659,7 @@ public final class ClientConnection implements AutoCloseable {
     }
 
     private boolean onFrame(int kind, MemorySegment buffer, long offset, int length) {
-        if (length < FrameDescriptor.HEADER_LENGTH) {
-            throw new ProtocolException(FrameDescriptor.kindName(kind) + " frame of " + length
-                    + " bytes, shorter than the " + FrameDescriptor.HEADER_LENGTH + "-byte frame header");
-        }
-        long requestId = buffer.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + FrameDescriptor.REQUEST_ID_OFFSET);
+        long requestId = FrameDescriptor.requestId(kind, buffer, offset, length);
         long chunkOffset = offset + FrameDescriptor.HEADER_LENGTH;
         int chunkLength = length - FrameDescriptor.HEADER_LENGTH;
         ClientExchange exchange = exchanges.get(requestId);

@@ -69,6 +69,20 @@ public final class FrameDescriptor {
     }
 
     /**
+     * The request id in the header of a frame of {@code length} bytes at {@code offset}, checked to hold one; its
+     * chunk follows at {@code offset + HEADER_LENGTH}.
+     *
+     * @throws ProtocolException if the frame is shorter than its header
+     */
+    static long requestId(int kind, MemorySegment buffer, long offset, int length) {
+        if (length < HEADER_LENGTH) {
+            throw new ProtocolException(kindName(kind) + " frame of " + length + " bytes, shorter than the "
+                    + HEADER_LENGTH + "-byte frame header");
+        }
+        return buffer.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + REQUEST_ID_OFFSET);
+    }
+
+    /**
      * The credit of a WINDOW frame's chunk, checked.
      *
      * @throws ProtocolException if the chunk has the wrong length or the credit is not positive

@@ -423,11 +423,7 @@ final class ServerConnection {
     }
 
     private boolean onFrame(int kind, MemorySegment buffer, long offset, int length) {
-        if (length < FrameDescriptor.HEADER_LENGTH) {
-            throw new ProtocolException(FrameDescriptor.kindName(kind) + " frame of " + length
-                    + " bytes, shorter than the " + FrameDescriptor.HEADER_LENGTH + "-byte frame header");
-        }
-        long requestId = buffer.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + FrameDescriptor.REQUEST_ID_OFFSET);
+        long requestId = FrameDescriptor.requestId(kind, buffer, offset, length);
         long chunkOffset = offset + FrameDescriptor.HEADER_LENGTH;
         int chunkLength = length - FrameDescriptor.HEADER_LENGTH;
         switch (kind) {
