@@ -750,8 +750,11 @@ public final class ClientConnection implements AutoCloseable {
             // already unmapped
         }
         doorbell.wakeAll();
-        boolean interrupted = false;
         Thread thread = reader;
+        // the reader may be parked, off the doorbell, while callers poll or a sender reads (up to the liveness
+        // period): it would see the close only then
+        LockSupport.unpark(thread);
+        boolean interrupted = false;
         while (thread != null && thread.isAlive()) {
             try {
                 thread.join();
