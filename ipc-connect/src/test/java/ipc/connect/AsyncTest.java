@@ -184,6 +184,33 @@ class AsyncTest {
         }
     }
 
+    /**
+     * A completion run directly by the client's reader may close its client: the close returns (it used to wait for
+     * the reader, its own thread, forever), the client refuses further calls, and its reader thread ends.
+     */
+    @Test
+    void aDirectCompletionMayCloseItsClient() throws Exception {
+        IpcClient client = new IpcClient(FACTORY, SERVER.channel("slow"));
+        CompletableFuture<String> closedBy = new CompletableFuture<>();
+        // answered 20 ms later: delivered by the reader, not by this thread as it sends
+        client.sendAsync(IpcData.of(utf8("20")), TIMEOUT, Runnable::run).whenComplete((response, e) -> {
+            client.close();
+            closedBy.complete(Thread.currentThread().getName());
+        });
+        String thread = closedBy.get(10, TimeUnit.SECONDS);
+        assertTrue(thread.startsWith("ipc-connect-client-"), "closed on " + thread + ", not on the reader");
+        assertThrows(IpcClosedException.class, () -> client.send(IpcData.empty(), TIMEOUT));
+        for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); ; ) {
+            boolean readerAlive = Thread.getAllStackTraces().keySet().stream()
+                    .anyMatch(t -> t.getName().equals(thread));
+            if (!readerAlive) {
+                break;
+            }
+            assertTrue(System.nanoTime() < deadline, "the reader " + thread + " still runs 10 s after the close");
+            Thread.sleep(10);
+        }
+    }
+
     private static void chain(IpcClient client, int link, int links, CompletableFuture<String> last) {
         try {
             client.sendAsync(IpcData.of(utf8("link " + link)), TIMEOUT, Runnable::run).whenComplete((response, e) -> {

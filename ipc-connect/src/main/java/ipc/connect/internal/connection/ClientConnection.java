@@ -76,6 +76,8 @@ public final class ClientConnection implements AutoCloseable {
     /** Request bodies being streamed by their virtual threads now ({@link #pumpStarted}). */
     private final AtomicInteger pumps = new AtomicInteger();
     private volatile Thread readerParked;
+    /** A completion run by the reader closed the client: the reader finishes the close (reader thread only). */
+    private boolean closedByReader;
     /** When a thread of {@code sendAsync} last read the response ring itself ({@code nanoTime}). */
     private volatile long senderReadAt = System.nanoTime() - SENDER_TURN_NANOS;
     private final AtomicLong nextRequestId = new AtomicLong();
@@ -564,6 +566,13 @@ public final class ClientConnection implements AutoCloseable {
         } finally {
             waiter.reset();
             waiter.stopSpinning();
+            if (closedByReader) {
+                try {
+                    release();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, description + ": closing failed: " + e, e);
+                }
+            }
         }
     }
 
@@ -644,6 +653,11 @@ public final class ClientConnection implements AutoCloseable {
         } catch (RingCorruptedException | ProtocolException e) {
             die(new IpcException(description + ": protocol error: " + e.getMessage()), Level.WARNING);
             return 0;
+        } catch (IllegalStateException unmapped) {
+            if (closed.get()) {
+                return 0; // a completion this thread ran closed the client, and the ring with it
+            }
+            throw unmapped;
         }
     }
 
@@ -742,7 +756,6 @@ public final class ClientConnection implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        IpcClosedException cause = new IpcClosedException(description + ": the client is closed");
         try {
             setIntRelease(segment, ConnectionDescriptor.CLIENT_STATE_OFFSET, ConnectionDescriptor.CLIENT_CLOSED);
             serverDoorbell.wakeSleepers(); // the dispatcher sees the close, polling handlers or not
@@ -751,6 +764,13 @@ public final class ClientConnection implements AutoCloseable {
         }
         doorbell.wakeAll();
         Thread thread = reader;
+        if (thread == Thread.currentThread()) {
+            // A completion the reader runs (Runnable::run) closes its own client: waiting for the reader here would
+            // wait forever, and the reader still reads the ring further up this stack. It finishes the close once it
+            // is back in its loop.
+            closedByReader = true;
+            return;
+        }
         // the reader may be parked, off the doorbell, while callers poll or a sender reads (up to the liveness
         // period): it would see the close only then
         LockSupport.unpark(thread);
@@ -762,6 +782,15 @@ public final class ClientConnection implements AutoCloseable {
                 interrupted = true;
             }
         }
+        release();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Fails what is pending and gives the connection's files back: once closed, with the reader stopped. */
+    private void release() {
+        IpcClosedException cause = new IpcClosedException(description + ": the client is closed");
         if (failure == null) {
             failure = cause;
         }
@@ -774,8 +803,5 @@ public final class ClientConnection implements AutoCloseable {
         file.close();
         channelFile.close();
         directory.deleteIfEmpty();
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 }
