@@ -96,9 +96,9 @@ public final class IpcClient implements AutoCloseable {
      * reader): the fastest way, for dependent actions that are short and never block, since the responses that
      * follow wait for them. Such an action may read what has arrived: a response of up to one frame (an eighth of the
      * ring capacity) has arrived whole, a longer one only in part, and waiting there for the rest would wait forever.
-     * It may call {@code sendAsync} again, or close the client (the close then returns at once, and the reader
-     * finishes it), but not {@code send}: that would wait, until its timeout, for a response that only its own thread
-     * can read. If {@code completions} refuses a task (it was shut down), that future
+     * It may call {@code sendAsync} again, or close the client (the close then returns at once, and finishes once the
+     * reader is out of the action), but not {@code send}: that would wait, until its timeout, for a response that
+     * only its own thread can read. If {@code completions} refuses a task (it was shut down), that future
      * completes on a virtual thread instead.
      */
     public CompletableFuture<InputStream> sendAsync(IpcData data, Duration timeout, Executor completions)
@@ -187,19 +187,22 @@ public final class IpcClient implements AutoCloseable {
 
     @Override
     public void close() {
+        ClientConnection current;
         connectLock.lock();
         try {
             if (closed) {
                 return;
             }
             closed = true;
-            ClientConnection current = connection;
+            current = connection;
             connection = null;
-            if (current != null) {
-                current.close();
-            }
         } finally {
             connectLock.unlock();
+        }
+        if (current != null) {
+            // outside the lock: the connection's close waits for its reader, which may be running a future's action
+            // that closes this client too
+            current.close();
         }
     }
 

@@ -211,6 +211,38 @@ class AsyncTest {
         }
     }
 
+    /**
+     * Futures whose actions close their client while another thread closes it too (the connection failing the
+     * exchanges still pending, on the reader or on the closing thread): every close returns. The closing thread used
+     * to hold the client's lock while it waited for the reader, which waited for that lock in such an action.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void actionsClosingTheirClientWhileItClosesDoNotHang() throws Exception {
+        for (int round = 0; round < 100; round++) { // the race it needs comes in one run of two to five at 30
+            IpcClient client = new IpcClient(FACTORY, SERVER.channel("bytes"));
+            List<CompletableFuture<?>> actions = new ArrayList<>();
+            try {
+                for (int i = 0; i < 300; i++) {
+                    actions.add(client.sendAsync(IpcData.of(utf8("r" + i)), TIMEOUT, Runnable::run)
+                            .whenComplete((response, e) -> client.close()));
+                }
+            } catch (IpcClosedException closedByAnAction) {
+                // an action this thread or the reader ran closed the client already
+            }
+            // A thread that touches the connection's memory as another unmaps it is aborted there by the JVM, and left
+            // interrupted (HotSpot interrupts a thread when it delivers such an asynchronous error): this thread may
+            // be one, its sends racing the actions' closes. That is not what this test is about.
+            Thread.interrupted();
+            // on a thread of its own, so that a close that hangs fails the test instead of hanging it
+            Thread closer = Thread.ofPlatform().daemon().name("closer-" + round).start(client::close);
+            closer.join(TimeUnit.SECONDS.toMillis(10));
+            assertFalse(closer.isAlive(), "round " + round + ": the client's close did not return within 10 s");
+            CompletableFuture.allOf(actions.toArray(CompletableFuture[]::new)).handle((v, e) -> null)
+                    .get(10, TimeUnit.SECONDS);
+        }
+    }
+
     private static void chain(IpcClient client, int link, int links, CompletableFuture<String> last) {
         try {
             client.sendAsync(IpcData.of(utf8("link " + link)), TIMEOUT, Runnable::run).whenComplete((response, e) -> {

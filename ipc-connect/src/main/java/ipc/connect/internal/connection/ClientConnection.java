@@ -76,8 +76,6 @@ public final class ClientConnection implements AutoCloseable {
     /** Request bodies being streamed by their virtual threads now ({@link #pumpStarted}). */
     private final AtomicInteger pumps = new AtomicInteger();
     private volatile Thread readerParked;
-    /** A completion run by the reader closed the client: the reader finishes the close (reader thread only). */
-    private boolean closedByReader;
     /** When a thread of {@code sendAsync} last read the response ring itself ({@code nanoTime}). */
     private volatile long senderReadAt = System.nanoTime() - SENDER_TURN_NANOS;
     private final AtomicLong nextRequestId = new AtomicLong();
@@ -566,13 +564,6 @@ public final class ClientConnection implements AutoCloseable {
         } finally {
             waiter.reset();
             waiter.stopSpinning();
-            if (closedByReader) {
-                try {
-                    release();
-                } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, description + ": closing failed: " + e, e);
-                }
-            }
         }
     }
 
@@ -766,14 +757,26 @@ public final class ClientConnection implements AutoCloseable {
         Thread thread = reader;
         if (thread == Thread.currentThread()) {
             // A completion the reader runs (Runnable::run) closes its own client: waiting for the reader here would
-            // wait forever, and the reader still reads the ring further up this stack. It finishes the close once it
-            // is back in its loop.
-            closedByReader = true;
+            // wait forever, and the reader still reads the ring further up this stack. A thread of its own waits for
+            // the reader to leave its loop, then releases the connection.
+            Thread.ofPlatform().daemon().name("ipc-connect-close-" + name).start(() -> {
+                awaitReader(thread);
+                release();
+            });
             return;
         }
         // the reader may be parked, off the doorbell, while callers poll or a sender reads (up to the liveness
         // period): it would see the close only then
         LockSupport.unpark(thread);
+        boolean interrupted = awaitReader(thread);
+        release();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits for the reader thread to end; returns whether the waiting thread was interrupted meanwhile. */
+    private static boolean awaitReader(Thread thread) {
         boolean interrupted = false;
         while (thread != null && thread.isAlive()) {
             try {
@@ -782,10 +785,7 @@ public final class ClientConnection implements AutoCloseable {
                 interrupted = true;
             }
         }
-        release();
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        return interrupted;
     }
 
     /** Fails what is pending and gives the connection's files back: once closed, with the reader stopped. */
