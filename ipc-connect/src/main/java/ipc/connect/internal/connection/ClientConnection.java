@@ -646,7 +646,7 @@ public final class ClientConnection implements AutoCloseable {
             return 0;
         } catch (IllegalStateException unmapped) {
             if (closed.get()) {
-                return 0; // a completion this thread ran closed the client, and the ring with it
+                return 0; // the client was closed meanwhile (by a completion this thread ran, say): the ring with it
             }
             throw unmapped;
         }
