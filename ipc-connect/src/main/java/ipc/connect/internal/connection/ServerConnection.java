@@ -18,7 +18,6 @@ import ipc.connect.internal.signal.Signal;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
@@ -388,9 +387,8 @@ final class ServerConnection {
     /** Whether a frame is of the request whose handler reads the ring now (none: no frame is). */
     private boolean isReadersFrame(int kind, MemorySegment buffer, long offset, int length) {
         return reading != null && (kind == FrameDescriptor.REQUEST || kind == FrameDescriptor.REQUEST_END)
-                && length >= FrameDescriptor.HEADER_LENGTH
-                && buffer.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + FrameDescriptor.REQUEST_ID_OFFSET)
-                == reading.requestId();
+                && length >= FrameDescriptor.HEADER_LENGTH // a short frame is the dispatcher's to refuse
+                && FrameDescriptor.requestId(kind, buffer, offset, length) == reading.requestId();
     }
 
     /**
