@@ -1,5 +1,6 @@
 package ipc.connect.internal.connection;
 
+import ipc.connect.internal.signal.CoreYield;
 import ipc.connect.internal.signal.SignalWaiter;
 import ipc.connect.internal.signal.Spinners;
 import java.util.concurrent.TimeUnit;
@@ -67,8 +68,9 @@ final class SelfPoll {
                     idle = 0;
                 } else if (!spinning || SignalWaiter.shouldYield(idle, yieldEarly)) {
                     // few cores: let the peer (or its handler) run; without a place, let its holder run too, which
-                    // may be this connection's reader on this very core: it gives the place up once it runs
-                    Thread.yield();
+                    // may be this connection's reader on this very core: it gives the place up once it runs (a
+                    // virtual thread yields its carrier's core, not only its carrier: see CoreYield)
+                    CoreYield.yieldCore();
                 } else {
                     Thread.onSpinWait();
                 }
