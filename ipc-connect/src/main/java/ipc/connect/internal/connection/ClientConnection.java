@@ -96,6 +96,11 @@ public final class ClientConnection implements AutoCloseable {
      * reads it (under the read lock).
      */
     private boolean midStream;
+    /**
+     * A caller's last wait for its response here ended just after another thread had its core: a hint for the next
+     * caller's poll ({@link SelfPoll.Target#peerSharedCore()}); callers racing on it only share a guess.
+     */
+    private boolean callerPeerSharedCore;
     /** The exchange whose response's view holds a record of the response ring in place, if any (see endLoan). */
     private volatile ClientExchange lentTo;
     private Thread reader;
@@ -637,6 +642,15 @@ public final class ClientConnection implements AutoCloseable {
      *
      * @return the frames consumed
      */
+    /** See {@link #callerPeerSharedCore}. */
+    boolean callerPeerSharedCore() {
+        return callerPeerSharedCore;
+    }
+
+    void callerPeerSharedCore(boolean shared) {
+        callerPeerSharedCore = shared;
+    }
+
     int pollResponses() {
         requests.wakeIfRoom(); // the server skips the wake for room while a caller polls on the doorbell
         try {

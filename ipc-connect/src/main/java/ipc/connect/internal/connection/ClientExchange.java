@@ -304,6 +304,16 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         return connection.pollResponses();
     }
 
+    @Override
+    public boolean peerSharedCore() {
+        return connection.callerPeerSharedCore();
+    }
+
+    @Override
+    public void peerSharedCore(boolean shared) {
+        connection.callerPeerSharedCore(shared);
+    }
+
     /**
      * The response, asynchronously: completes through {@code executor} once the response begins, or with the
      * failure; with an {@link IpcTimeoutException} (and the exchange cancelled) if it has not

@@ -23,6 +23,13 @@ final class SelfPoll {
      */
     private static final long PLACE_GRACE_NANOS = TimeUnit.MICROSECONDS.toNanos(5);
 
+    /**
+     * A yield that lasted this long let another thread run on this core. Alone on its core, a yield returns in well
+     * under a microsecond; a switch to another thread and back takes longer than this even if that thread yields at
+     * once.
+     */
+    private static final long OTHER_THREAD_RAN_NANOS = TimeUnit.MICROSECONDS.toNanos(2);
+
     /** The time is looked at once in this many passes. */
     private static final int CLOCK_EVERY = 8;
 
@@ -33,6 +40,18 @@ final class SelfPoll {
 
         /** Reads the ring once, unless another thread reads it now; returns the frames consumed. */
         int pollOnce();
+
+        /**
+         * Whether the last wait of a thread polling this ring for such a target ended on the first read after a yield
+         * that let another thread have its core: the peer most likely runs on this core (see {@link #poll}).
+         */
+        default boolean peerSharedCore() {
+            return false;
+        }
+
+        /** Keeps what {@link #peerSharedCore()} then returns; a hint, written by the polling thread only. */
+        default void peerSharedCore(boolean shared) {
+        }
     }
 
     private SelfPoll() {
@@ -57,6 +76,9 @@ final class SelfPoll {
         boolean spinning = Spinners.tryEnter();
         // On one core nobody spins: the thread polls for the whole time, yielding at every pass so the peer runs.
         long until = now + (spinning || Spinners.PLACES == 0 ? spinFor : Math.min(placeGrace, spinFor));
+        boolean sharedCore = target.peerSharedCore();
+        boolean waited = false;
+        boolean afterOtherThread = false; // the last idle pass was a yield during which another thread ran here
         try {
             // the clock once in CLOCK_EVERY passes: it costs as much as the rest of an idle pass
             for (int idle = 1, pass = 1; !target.arrived() && ((pass++ & (CLOCK_EVERY - 1)) != 0
@@ -66,13 +88,19 @@ final class SelfPoll {
                 }
                 if (target.pollOnce() != 0) {
                     idle = 0;
-                } else if (!spinning || SignalWaiter.shouldYield(idle, yieldEarly)) {
+                    continue;
+                }
+                waited = true;
+                if (!spinning || sharedCore || SignalWaiter.shouldYield(idle, yieldEarly)) {
                     // few cores: let the peer (or its handler) run; without a place, let its holder run too, which
                     // may be this connection's reader on this very core: it gives the place up once it runs (a
                     // virtual thread yields its carrier's core, not only its carrier: see CoreYield)
+                    long before = System.nanoTime();
                     CoreYield.yieldCore();
+                    afterOtherThread = System.nanoTime() - before >= OTHER_THREAD_RAN_NANOS;
                 } else {
                     Thread.onSpinWait();
+                    afterOtherThread = false;
                 }
             }
         } finally {
@@ -80,6 +108,10 @@ final class SelfPoll {
                 Spinners.leave();
             }
         }
-        return target.arrived();
+        boolean arrived = target.arrived();
+        if (arrived && waited) {
+            target.peerSharedCore(afterOtherThread);
+        }
+        return arrived;
     }
 }

@@ -355,6 +355,17 @@ final class ServerConnection {
     /** The poll of {@link #pollNext}, by the polling thread only. */
     private final class NextRequest implements SelfPoll.Target {
         private ServerExchange taken;
+        private boolean peerSharedCore;
+
+        @Override
+        public boolean peerSharedCore() {
+            return peerSharedCore;
+        }
+
+        @Override
+        public void peerSharedCore(boolean shared) {
+            peerSharedCore = shared;
+        }
 
         @Override
         public boolean arrived() {
