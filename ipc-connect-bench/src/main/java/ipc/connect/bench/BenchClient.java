@@ -18,6 +18,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -61,9 +63,18 @@ public final class BenchClient {
             // pipelining reaches its steady state later: after 300,000 to 500,000 requests, both JVMs compiled
             pipelined(out, "pipelined", direct, requests, 5 * warmUp, null);
             pipelined(out, "pipelined-direct", direct, requests, 5 * warmUp, Runnable::run);
-            afterIdle(out, "idle", "ipc", () -> ipcSmall(small));
-            afterIdle(out, "idle-direct", "ipc", () -> ipcSmall(direct));
-            afterIdle(out, "idle", "uds", uds::small);
+            int spacedSamples = Math.max(SPACED_SAMPLES_MIN, requests / 50);
+            int idleWarmUp = Math.max(IDLE_SAMPLES, requests / 100);
+            for (boolean idle : new boolean[] {false, true}) {
+                String workload = idle ? "idle" : "spaced";
+                int samples = idle ? IDLE_SAMPLES : spacedSamples;
+                long pause = idle ? IDLE_NANOS : SPACED_NANOS;
+                int warmUps = idle ? idleWarmUp : spacedSamples;
+                long warmUpPause = idle ? SHORT_IDLE_NANOS : SPACED_NANOS;
+                spaced(out, workload, "ipc", samples, pause, warmUps, warmUpPause, () -> ipcSmall(small));
+                spaced(out, workload + "-direct", "ipc", samples, pause, warmUps, warmUpPause, () -> ipcSmall(direct));
+                spaced(out, workload, "uds", samples, pause, warmUps, warmUpPause, uds::small);
+            }
             stream(out, "upload", "ipc", bytes, warmBytes, n -> ipcUpload(upload, n));
             stream(out, "upload", "uds", bytes, warmBytes, uds::upload);
             stream(out, "download", "ipc", bytes, warmBytes, n -> ipcDownload(download, n));
@@ -196,29 +207,55 @@ public final class BenchClient {
         out.flush();
     }
 
-    /** Sleeps have both sides idle long enough to sleep in the kernel; then one request is timed. */
+    /** After idle: both sides idle long enough to sleep in the kernel, then one request timed, this many times. */
     static final int IDLE_SAMPLES = 50;
-    static final long IDLE_MILLIS = 20;
+    static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /**
+     * The untimed requests before those come each after this pause: long enough for both sides to sleep too (a
+     * handler's virtual thread polls 1 ms for its connection's next request, the dispatcher spins about as long),
+     * so the paths that wake them are compiled, as in a process that has run a while, not interpreted.
+     */
+    static final long SHORT_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    /** Spaced requests, a client calling now and then: the pause before each. */
+    static final long SPACED_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+    static final int SPACED_SAMPLES_MIN = 20;
 
-    private static void afterIdle(PrintStream out, String workload, String transport, Call call) throws IOException {
+    /**
+     * Times {@code samples} requests, each after a pause of {@code pauseNanos}, after {@code warmUps} untimed ones
+     * each after {@code warmUpPauseNanos}. Prints {@code RESULT <workload> <transport> <samples> <nanos> <p50> <p99>
+     * <p99.9> <max>}.
+     */
+    private static void spaced(PrintStream out, String workload, String transport, int samples, long pauseNanos,
+            int warmUps, long warmUpPauseNanos, Call call) throws IOException {
+        for (int i = 0; i < warmUps; i++) {
+            pause(warmUpPauseNanos);
+            call.run();
+        }
         Histogram histogram = new Histogram(3_600_000_000_000L, 3);
         long total = 0;
-        for (int i = 0; i < IDLE_SAMPLES; i++) {
-            try {
-                Thread.sleep(IDLE_MILLIS);
-            } catch (InterruptedException e) {
-                throw interrupted("idle sleep");
-            }
+        for (int i = 0; i < samples; i++) {
+            pause(pauseNanos);
             long t0 = System.nanoTime();
             call.run();
             long nanos = System.nanoTime() - t0;
             histogram.recordValue(nanos);
             total += nanos;
         }
-        out.println("RESULT " + workload + " " + transport + " " + IDLE_SAMPLES + " " + total + " "
+        out.println("RESULT " + workload + " " + transport + " " + samples + " " + total + " "
                 + histogram.getValueAtPercentile(50) + " " + histogram.getValueAtPercentile(99) + " "
                 + histogram.getValueAtPercentile(99.9) + " " + histogram.getMaxValue());
         out.flush();
+    }
+
+    /** Parks this thread for {@code nanos} (a timer sleep: on Linux about 50 µs more, the timer slack). */
+    private static void pause(long nanos) throws InterruptedIOException {
+        long deadline = System.nanoTime() + nanos;
+        for (long left = nanos; left > 0; left = deadline - System.nanoTime()) {
+            LockSupport.parkNanos(left);
+            if (Thread.interrupted()) {
+                throw interrupted("pause between requests");
+            }
+        }
     }
 
     static final int IN_FLIGHT = 256;

@@ -118,8 +118,13 @@ final class BenchCommand implements Callable<Integer> {
                 + " futures completed on virtual threads");
         pipelinedRow(results, "pipelined-direct", requests + " small requests, `sendAsync`, 256 in flight (inline"
                 + " handler), futures completed directly (`Runnable::run`)");
-        idleRow(results, "idle", "First request after 20 ms idle (both sides asleep), handler on a virtual thread");
-        idleRow(results, "idle-direct", "First request after 20 ms idle (both sides asleep), handler inline");
+        long[] spaced = results.get("spaced uds");
+        String spacedCount = spaced == null ? "" : String.format(Locale.ROOT, "%,d", spaced[0]);
+        spacedRow(results, "spaced", spacedCount + " small requests 0.2 ms apart (a client calling now and then),"
+                + " handler on a virtual thread");
+        spacedRow(results, "spaced-direct", spacedCount + " small requests 0.2 ms apart, handler inline");
+        spacedRow(results, "idle", "First request after 20 ms idle (both sides asleep), handler on a virtual thread");
+        spacedRow(results, "idle-direct", "First request after 20 ms idle (both sides asleep), handler inline");
         String gigabytes = String.format(Locale.ROOT, "%.1f GB", byteCount / 1e9);
         streamRow(results, "upload", "Send " + gigabytes + " client→server");
         streamRow(results, "download", "Retrieve " + gigabytes + " server→client");
@@ -129,8 +134,10 @@ final class BenchCommand implements Callable<Integer> {
         System.out.println();
         System.out.println("Small requests: 11 bytes, empty response, timed one by one after a warm-up of as"
                 + " many (pipelined: five times as many); latency"
-                + " p50 / p99 / p99.9 / max. After idle: p50 / p99 / max. The UDS server answers on its connection"
-                + " thread. Streams: a 1 MiB block"
+                + " p50 / p99 / p99.9 / max. Spaced and after idle: p50 / p99 / max; spaced requests each after a 0.2 ms"
+                + " `parkNanos` (about 0.25 ms with the timer's slack), after as many untimed; each first request after"
+                + " idle after untimed ones each after 2 ms idle, so that the paths waking both sides are compiled, as"
+                + " in a process that has run a while. The UDS server answers on its connection thread. Streams: a 1 MiB block"
                 + " copied out of the sender's source (`IpcDataStream`; for UDS into a direct buffer), read into the"
                 + " receiver's buffer. Zero-copy API: the block written by an `IpcDataWriter` straight into the ring,"
                 + " read in place with `readView` (the UDS column repeats the plain rows). Floor: the machine's"
@@ -164,19 +171,20 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private static void idleRow(Map<String, long[]> results, String workload, String title) {
+    /** A row of requests timed one at a time after a pause: {@code workload} and its UDS baseline (no suffix). */
+    private static void spacedRow(Map<String, long[]> results, String workload, String title) {
         long[] ipc = results.get(workload + " ipc");
-        long[] uds = results.get("idle uds");
+        long[] uds = results.get(workload.replace("-direct", "") + " uds");
         if (ipc == null || uds == null) {
             return;
         }
         double ratio = (double) uds[2] / ipc[2];
-        System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | |%n", title, idleCell(ipc), idleCell(uds),
+        System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | |%n", title, spacedCell(ipc), spacedCell(uds),
                 ratio >= 1 ? String.format(Locale.ROOT, "%.1f× faster (median)", ratio)
                         : String.format(Locale.ROOT, "%.1f× slower (median)", 1 / ratio));
     }
 
-    private static String idleCell(long[] r) {
+    private static String spacedCell(long[] r) {
         return String.format(Locale.ROOT, "%d samples; %.1f / %.1f / %.0f µs", r[0], r[2] / 1e3, r[3] / 1e3,
                 r[5] / 1e3);
     }

@@ -28,6 +28,8 @@ class BenchCommandTest {
     private static final String SMALL = NUMBER + " ms; " + NUMBER + " \\S+ each; " + NUMBER + " / " + NUMBER + " / "
             + NUMBER + " / " + NUMBER + " \\S+";
     private static final String IDLE = "50 samples; " + NUMBER + " / " + NUMBER + " / " + NUMBER + " \\S+";
+    /** 2,000 requests make 40 spaced ones (a fiftieth). */
+    private static final String SPACED = IDLE.replace("50 samples", "40 samples");
     private static final String STREAM = NUMBER + " ms; " + NUMBER + " GB/s \\(floor " + NUMBER + " \\S+ " + NUMBER
             + " GB/s\\)";
 
@@ -44,6 +46,9 @@ class BenchCommandTest {
                 + " virtual threads", NUMBER + " ms; " + NUMBER + " requests/s", "\\(no equivalent\\)");
         assertRow(output, "2,000 small requests, `sendAsync`, 256 in flight \\(inline handler\\), futures completed"
                 + " directly \\(`Runnable::run`\\)", NUMBER + " ms; " + NUMBER + " requests/s", "\\(no equivalent\\)");
+        assertRow(output, "40 small requests 0.2 ms apart \\(a client calling now and then\\), handler on a virtual"
+                + " thread", SPACED, SPACED);
+        assertRow(output, "40 small requests 0.2 ms apart, handler inline", SPACED, SPACED);
         assertRow(output, "First request after 20 ms idle \\(both sides asleep\\), handler on a virtual thread", IDLE,
                 IDLE);
         assertRow(output, "First request after 20 ms idle \\(both sides asleep\\), handler inline", IDLE, IDLE);
