@@ -96,11 +96,6 @@ public final class ClientConnection implements AutoCloseable {
      * reads it (under the read lock).
      */
     private boolean midStream;
-    /**
-     * A caller's last wait for its response here ended just after another thread had its core: a hint for the next
-     * caller's poll ({@link SelfPoll.Target#peerSharedCore()}); callers racing on it only share a guess.
-     */
-    private boolean callerPeerSharedCore;
     /** The exchange whose response's view holds a record of the response ring in place, if any (see endLoan). */
     private volatile ClientExchange lentTo;
     private Thread reader;
@@ -642,13 +637,13 @@ public final class ClientConnection implements AutoCloseable {
      *
      * @return the frames consumed
      */
-    /** See {@link #callerPeerSharedCore}. */
-    boolean callerPeerSharedCore() {
-        return callerPeerSharedCore;
-    }
-
-    void callerPeerSharedCore(boolean shared) {
-        callerPeerSharedCore = shared;
+    /**
+     * A caller beginning to wait for its response on core {@code own}: published for the server's polling thread;
+     * returns that thread's (see {@link SelfPoll.Target#exchangeCores}).
+     */
+    int exchangeCores(int own) {
+        setIntPlain(segment, ConnectionDescriptor.CLIENT_CALLER_CORE_OFFSET, own + 1);
+        return getIntPlain(segment, ConnectionDescriptor.SERVER_POLLER_CORE_OFFSET) - 1;
     }
 
     int pollResponses() {

@@ -305,13 +305,8 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     }
 
     @Override
-    public boolean peerSharedCore() {
-        return connection.callerPeerSharedCore();
-    }
-
-    @Override
-    public void peerSharedCore(boolean shared) {
-        connection.callerPeerSharedCore(shared);
+    public int exchangeCores(int own) {
+        return connection.exchangeCores(own);
     }
 
     /**

@@ -355,16 +355,12 @@ final class ServerConnection {
     /** The poll of {@link #pollNext}, by the polling thread only. */
     private final class NextRequest implements SelfPoll.Target {
         private ServerExchange taken;
-        private boolean peerSharedCore;
 
+        /** Publishes this thread's core for the client's callers, and returns the last caller's. */
         @Override
-        public boolean peerSharedCore() {
-            return peerSharedCore;
-        }
-
-        @Override
-        public void peerSharedCore(boolean shared) {
-            peerSharedCore = shared;
+        public int exchangeCores(int own) {
+            SharedAccess.setIntPlain(segment, ConnectionDescriptor.SERVER_POLLER_CORE_OFFSET, own + 1);
+            return getIntPlain(segment, ConnectionDescriptor.CLIENT_CALLER_CORE_OFFSET) - 1;
         }
 
         @Override

@@ -8,7 +8,7 @@ import java.lang.invoke.MethodHandle;
 
 /**
  * Yields the core, from a platform thread or a virtual thread alike, to a thread of another process this one waits
- * for.
+ * for; and tells which core a thread runs on.
  *
  * <p>{@link Thread#yield()} on a virtual thread yields only its carrier, to the other virtual threads of the
  * scheduler: with none waiting, the virtual thread goes on at once, on the same core, which the thread it waits for
@@ -20,21 +20,39 @@ import java.lang.invoke.MethodHandle;
  */
 public final class CoreYield {
     /** {@code int sched_yield(void)}, or {@code null} without it (or without native access). */
-    private static final MethodHandle SCHED_YIELD = find();
+    private static final MethodHandle SCHED_YIELD = find("sched_yield");
+    /** {@code int sched_getcpu(void)} (glibc; read from the kernel's per-thread area, no system call), or null. */
+    private static final MethodHandle SCHED_GETCPU = find("sched_getcpu");
 
     private CoreYield() {
     }
 
-    private static MethodHandle find() {
+    /** An {@code int f(void)} of the C library, or {@code null}. */
+    private static MethodHandle find(String function) {
         try {
             Linker linker = Linker.nativeLinker();
-            return linker.defaultLookup().find("sched_yield")
+            return linker.defaultLookup().find(function)
                     .map(symbol -> linker.downcallHandle(symbol, FunctionDescriptor.of(ValueLayout.JAVA_INT),
                             Linker.Option.critical(false)))
                     .orElse(null);
         } catch (RuntimeException e) {
             // IllegalCallerException when native access is denied, UnsupportedOperationException on odd platforms
             return null;
+        }
+    }
+
+    /**
+     * The core this thread runs on now (a virtual thread: its carrier's), from 0; {@code -1} where it is not known.
+     * The scheduler may move the thread at any time after: a hint.
+     */
+    public static int currentCore() {
+        if (SCHED_GETCPU == null) {
+            return -1;
+        }
+        try {
+            return (int) SCHED_GETCPU.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException("sched_getcpu failed", t);
         }
     }
 
@@ -57,5 +75,10 @@ public final class CoreYield {
     /** Whether a virtual thread yields its core through {@code sched_yield}, for tests. */
     static boolean yieldsCarrier() {
         return SCHED_YIELD != null;
+    }
+
+    /** Whether {@link #currentCore()} knows, for tests. */
+    static boolean knowsCores() {
+        return SCHED_GETCPU != null;
     }
 }

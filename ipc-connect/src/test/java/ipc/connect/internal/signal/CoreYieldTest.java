@@ -12,13 +12,18 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** Yielding the core from platform and virtual threads. */
+/** Yielding the core from platform and virtual threads, and telling which core a thread runs on. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class CoreYieldTest {
     @Test
-    void linuxVirtualThreadsYieldTheirCarriersCore() {
+    void linuxVirtualThreadsYieldTheirCarriersCoreAndThreadsKnowTheirCore() throws Exception {
         assumeTrue(System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux"), "Linux");
         assertTrue(CoreYield.yieldsCarrier(), "sched_yield bound");
+        assertTrue(CoreYield.knowsCores(), "sched_getcpu bound");
+        assertTrue(CoreYield.currentCore() >= 0, "a platform thread's core");
+        try (ExecutorService virtual = Executors.newVirtualThreadPerTaskExecutor()) {
+            assertTrue(virtual.submit(CoreYield::currentCore).get(20, TimeUnit.SECONDS) >= 0, "a carrier's core");
+        }
     }
 
     @Test
