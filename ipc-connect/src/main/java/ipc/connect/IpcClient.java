@@ -147,42 +147,60 @@ public final class IpcClient implements AutoCloseable {
     }
 
     private ClientConnection connection(long timeoutNanos) throws IOException {
-        ClientConnection current = connection;
-        if (current != null && current.isUsable()) {
-            return current;
+        while (true) {
+            ClientConnection current = connection;
+            if (current != null) {
+                if (current.isUsable()) {
+                    return current;
+                }
+                closeLost(current);
+                continue;
+            }
+            connectLock.lock();
+            try {
+                if (closed) {
+                    throw new IpcClosedException("channel '" + channelName + "': the client is closed");
+                }
+                if (connection != null) {
+                    continue; // made by another thread meanwhile (or already lost): look again
+                }
+                try {
+                    current = ClientConnection.connect(channelName, factory.settings(), timeoutNanos);
+                } catch (IpcConnectException e) {
+                    if (lost != null) {
+                        // this client had a server: report that it is gone, and why reconnecting failed
+                        IpcClosedException closed = new IpcClosedException(lost + "; reconnecting failed: "
+                                + e.getMessage());
+                        closed.initCause(e);
+                        throw closed;
+                    }
+                    throw e;
+                }
+                connection = current;
+                lost = null;
+                return current;
+            } finally {
+                connectLock.unlock();
+            }
         }
+    }
+
+    /**
+     * Takes a lost connection out of use, keeping why it was lost, and closes it (releasing its file before a new one
+     * is made) outside the lock: the close waits for the connection's reader, which may be running a future's action
+     * that calls this client and waits for the lock.
+     */
+    private void closeLost(ClientConnection lostConnection) {
         connectLock.lock();
         try {
-            if (closed) {
-                throw new IpcClosedException("channel '" + channelName + "': the client is closed");
+            if (connection == lostConnection) {
+                lost = lostConnection.lossDescription();
+                connection = null;
             }
-            current = connection;
-            if (current != null && current.isUsable()) {
-                return current;
-            }
-            if (current != null) {
-                lost = current.lossDescription();
-                current.close(); // lost: release its file before connecting again
-            }
-            connection = null;
-            try {
-                current = ClientConnection.connect(channelName, factory.settings(), timeoutNanos);
-            } catch (IpcConnectException e) {
-                if (lost != null) {
-                    // this client had a server: report that it is gone, and why reconnecting failed
-                    IpcClosedException closed = new IpcClosedException(lost + "; reconnecting failed: "
-                            + e.getMessage());
-                    closed.initCause(e);
-                    throw closed;
-                }
-                throw e;
-            }
-            connection = current;
-            lost = null;
-            return current;
         } finally {
             connectLock.unlock();
         }
+        lostConnection.close(); // idempotent: threads meeting the same lost connection each wait for its reader
     }
 
     @Override

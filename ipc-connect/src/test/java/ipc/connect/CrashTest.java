@@ -154,6 +154,48 @@ class CrashTest {
         assertNoClientThreadsLeft();
     }
 
+    /**
+     * The reader, failing a call whose server died, runs the future's action (Runnable::run), which calls the client
+     * again, while another thread of the client meets the lost connection and replaces it: that thread closes the lost
+     * connection, which waits for its reader; it used to do so holding the client's lock, for which the action waited.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a hang fails
+    void anActionCallingItsClientWhileAnotherThreadReplacesTheLostConnectionDoesNotHang() throws Exception {
+        try (IpcClient client = new IpcClient(factory, base + ".slow")) {
+            CompletableFuture<Throwable> action = new CompletableFuture<>();
+            java.util.concurrent.CountDownLatch actionBegun = new java.util.concurrent.CountDownLatch(1);
+            client.sendAsync(IpcData.of(utf8("60000")), LONG, Runnable::run).whenComplete((response, e) -> {
+                try {
+                    actionBegun.countDown();
+                    Thread.sleep(300); // on the reader: the other thread meets the lost connection meanwhile
+                    client.send(IpcData.empty(), LONG).close();
+                    action.complete(null);
+                } catch (Throwable t) {
+                    action.complete(t);
+                }
+            });
+            Thread.sleep(300); // the call is under way
+            TestProcesses.kill(server);
+            CompletableFuture<Integer> other = async(() -> {
+                assertTrue(actionBegun.await(20, TimeUnit.SECONDS), "the server's death fails the call");
+                int failed = 0;
+                while (!action.isDone()) {
+                    try {
+                        client.send(IpcData.empty(), LONG).close();
+                    } catch (IpcException e) {
+                        failed++; // no server: the lost connection, then reconnecting, fail
+                    }
+                }
+                return failed;
+            });
+            Throwable outcome = action.get(20, TimeUnit.SECONDS); // hung here, with the other thread, before
+            assertInstanceOf(IpcClosedException.class, outcome, () -> "the action's call: " + outcome);
+            assertTrue(other.get(20, TimeUnit.SECONDS) > 0, "the other thread's calls failed too");
+        }
+        assertNoClientThreadsLeft();
+    }
+
     @Test
     void serverKilledWhileTheClientStreamsItsRequest() throws Exception {
         try (IpcClient client = new IpcClient(factory, base + ".count")) {
