@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -164,7 +165,7 @@ class CrashTest {
     void anActionCallingItsClientWhileAnotherThreadReplacesTheLostConnectionDoesNotHang() throws Exception {
         try (IpcClient client = new IpcClient(factory, base + ".slow")) {
             CompletableFuture<Throwable> action = new CompletableFuture<>();
-            java.util.concurrent.CountDownLatch actionBegun = new java.util.concurrent.CountDownLatch(1);
+            CountDownLatch actionBegun = new CountDownLatch(1);
             client.sendAsync(IpcData.of(utf8("60000")), LONG, Runnable::run).whenComplete((response, e) -> {
                 try {
                     actionBegun.countDown();

@@ -632,12 +632,6 @@ public final class ClientConnection implements AutoCloseable {
     }
 
     /**
-     * Caller side: reads response frames if no other thread is, so a caller waiting for its response sees it without
-     * a hand-off from the reader thread.
-     *
-     * @return the frames consumed
-     */
-    /**
      * A caller beginning to wait for its response on core {@code own}: published for the server's polling thread;
      * returns that thread's (see {@link SelfPoll.Target#exchangeCores}).
      */
@@ -646,6 +640,12 @@ public final class ClientConnection implements AutoCloseable {
         return getIntPlain(segment, ConnectionDescriptor.SERVER_POLLER_CORE_OFFSET) - 1;
     }
 
+    /**
+     * Caller side: reads response frames if no other thread is, so a caller waiting for its response sees it without
+     * a hand-off from the reader thread.
+     *
+     * @return the frames consumed
+     */
     int pollResponses() {
         requests.wakeIfRoom(); // the server skips the wake for room while a caller polls on the doorbell
         try {

@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
  * that wake each other to another core: on this 2-core VM (whose kernel is given no cache topology, most likely why
  * it does not look for the idle core when it wakes a thread) a client's caller and the server's thread stayed on one
  * core, the other idle, for a fresh connection's first calls, or one call in ten of a loop, in stretches; each spun
- * 1,024 passes (about 25 µs) before it yielded. Both processes on one core ({@code taskset}, two processors seen): round trip with
- * a virtual-thread handler 71-73 µs → 11-12 µs at the median; calls 2-21 of fresh connections on 2 cores 61 → 12 µs.
+ * 1,024 passes (about 25 µs) before it yielded. Both processes on one core ({@code taskset}, two processors seen):
+ * round trip with a virtual-thread handler 71-73 µs → 11-13 µs at the median; calls 2-21 of fresh connections on
+ * 2 cores 57-61 → 12 µs.
  */
 final class SelfPoll {
     /**

@@ -14,8 +14,8 @@ import java.lang.invoke.MethodHandle;
  * scheduler: with none waiting, the virtual thread goes on at once, on the same core, which the thread it waits for
  * in the peer process may need. On 2 cores, with a handler's virtual thread polling for its client's next request on
  * the client caller's core (the other idle), the client waited for the poll to end, and each such yield woke the
- * scheduler's other carrier for nothing: calls 0.1 ms apart took 92-289 µs (p50) where the same calls answered on
- * the dispatcher, a platform thread, took 2. A virtual thread here calls {@code sched_yield} itself, on its carrier,
+ * scheduler's other carrier for nothing: calls 0.1 ms apart took 73-289 µs (p50) where the same calls answered on
+ * the dispatcher, a platform thread, took 1-2. A virtual thread here calls {@code sched_yield} itself, on its carrier,
  * without unmounting: a system call of a microsecond that pins the carrier only while it runs.
  */
 public final class CoreYield {
