@@ -19,21 +19,26 @@ import java.lang.invoke.MethodHandle;
  * without unmounting: a system call of a microsecond that pins the carrier only while it runs.
  */
 public final class CoreYield {
-    /** {@code int sched_yield(void)}, or {@code null} without it (or without native access). */
+    /**
+     * {@code int sched_yield(void)}, or {@code null} without it (or without native access). Not a critical downcall:
+     * another thread may have the core for a while meanwhile, and a safepoint must not wait for it.
+     */
     private static final MethodHandle SCHED_YIELD = find("sched_yield");
-    /** {@code int sched_getcpu(void)} (glibc; read from the kernel's per-thread area, no system call), or null. */
-    private static final MethodHandle SCHED_GETCPU = find("sched_getcpu");
+    /**
+     * {@code int sched_getcpu(void)} (glibc: read from the kernel's per-thread area, no system call), or null; a
+     * critical downcall, as short as an empty function.
+     */
+    private static final MethodHandle SCHED_GETCPU = find("sched_getcpu", Linker.Option.critical(false));
 
     private CoreYield() {
     }
 
     /** An {@code int f(void)} of the C library, or {@code null}. */
-    private static MethodHandle find(String function) {
+    private static MethodHandle find(String function, Linker.Option... options) {
         try {
             Linker linker = Linker.nativeLinker();
             return linker.defaultLookup().find(function)
-                    .map(symbol -> linker.downcallHandle(symbol, FunctionDescriptor.of(ValueLayout.JAVA_INT),
-                            Linker.Option.critical(false)))
+                    .map(symbol -> linker.downcallHandle(symbol, FunctionDescriptor.of(ValueLayout.JAVA_INT), options))
                     .orElse(null);
         } catch (RuntimeException e) {
             // IllegalCallerException when native access is denied, UnsupportedOperationException on odd platforms
