@@ -632,15 +632,6 @@ public final class ClientConnection implements AutoCloseable {
     }
 
     /**
-     * A caller beginning to wait for its response on core {@code own}: published for the server's polling thread;
-     * returns that thread's (see {@link SelfPoll.Target#exchangeCores}).
-     */
-    int exchangeCores(int own) {
-        setIntPlain(segment, ConnectionDescriptor.CLIENT_CALLER_CORE_OFFSET, own + 1);
-        return getIntPlain(segment, ConnectionDescriptor.SERVER_POLLER_CORE_OFFSET) - 1;
-    }
-
-    /**
      * Caller side: reads response frames if no other thread is, so a caller waiting for its response sees it without
      * a hand-off from the reader thread.
      *

@@ -304,11 +304,6 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         return connection.pollResponses();
     }
 
-    @Override
-    public int exchangeCores(int own) {
-        return connection.exchangeCores(own);
-    }
-
     /**
      * The response, asynchronously: completes through {@code executor} once the response begins, or with the
      * failure; with an {@link IpcTimeoutException} (and the exchange cancelled) if it has not

@@ -38,10 +38,6 @@ import ipc.connect.internal.signal.SignalDescriptor;
  *  |                 Connected at (epoch ms)                       |  56
  *  |                                                               |
  *  +---------------------------------------------------------------+
- *  |                 Client caller's core + 1 (0: not known)       |  64
- *  +---------------------------------------------------------------+
- *  |                 Server poller's core + 1 (0: not known)       |  68
- *  +---------------------------------------------------------------+
  *  |                 ... padding to 128 ...                        |
  *  +---------------------------------------------------------------+
  *  |                 Client counters (client writes, atomic adds): |  128
@@ -74,7 +70,7 @@ import ipc.connect.internal.signal.SignalDescriptor;
  */
 public final class ConnectionDescriptor {
     public static final long MAGIC = 0x314E4E4F43435049L; // "IPCCONN1" little-endian
-    public static final int LAYOUT_VERSION = 3; // 2: the server pollers count; 3: the waiting threads' cores
+    public static final int LAYOUT_VERSION = 2; // 2: the server pollers count
 
     public static final int MAGIC_OFFSET = 0;
     public static final int LAYOUT_VERSION_OFFSET = 8;
@@ -87,14 +83,6 @@ public final class ConnectionDescriptor {
     public static final int SERVER_STATE_OFFSET = 44;
     public static final int CHANNEL_NONCE_OFFSET = 48;
     public static final int CONNECTED_AT_OFFSET = 56;
-    /**
-     * The core (plus one; 0 when not known) a client's caller ran on when it last began to wait for its response,
-     * and the core a server's thread ran on when it last began to poll the request ring for the next request: each
-     * side's waiting thread yields its core at once, rather than spin, when it finds itself on the other's (a line of
-     * their own, written as a wait begins and now and then during it, plain: a hint, any value harmless).
-     */
-    public static final int CLIENT_CALLER_CORE_OFFSET = 64;
-    public static final int SERVER_POLLER_CORE_OFFSET = 68;
     /** Client counters: two cache lines of their own, apart from the server's. */
     public static final int CLIENT_REQUESTS_OFFSET = 128;
     public static final int CLIENT_REQUEST_BYTES_OFFSET = 136;

@@ -1,6 +1,5 @@
 package ipc.connect.internal.connection;
 
-import ipc.connect.internal.signal.CoreYield;
 import ipc.connect.internal.signal.SignalWaiter;
 import ipc.connect.internal.signal.Spinners;
 import java.util.concurrent.TimeUnit;
@@ -10,15 +9,6 @@ import java.util.concurrent.TimeUnit;
  * caller for its response, a handler for more of its request): it spins while it holds one of the process's
  * spinning places ({@link Spinners}), trying for one meanwhile, and yields otherwise, until what it waits for has come
  * or its time is up.
- *
- * <p>A thread that finds itself on the core of the peer's thread that answers it yields at every idle pass instead
- * of spinning: it would only keep that thread off the core. The scheduler does not always move one of two threads
- * that wake each other to another core: on this 2-core VM (whose kernel is given no cache topology, most likely why
- * it does not look for the idle core when it wakes a thread) a client's caller and the server's thread stayed on one
- * core, the other idle, for a fresh connection's first calls, or one call in ten of a loop, in stretches; each spun
- * 1,024 passes (about 25 µs) before it yielded. Both processes on one core ({@code taskset}, two processors seen):
- * round trip with a virtual-thread handler 71-73 µs → 11-13 µs at the median; calls 2-21 of fresh connections on
- * 2 cores 57-61 → 12 µs.
  */
 final class SelfPoll {
     /**
@@ -32,9 +22,6 @@ final class SelfPoll {
      */
     private static final long PLACE_GRACE_NANOS = TimeUnit.MICROSECONDS.toNanos(5);
 
-    /** The cores are looked at once in this many passes: either thread may have moved. */
-    static final int CORE_EVERY = 64;
-
     /** The time is looked at once in this many passes. */
     private static final int CLOCK_EVERY = 8;
 
@@ -45,15 +32,6 @@ final class SelfPoll {
 
         /** Reads the ring once, unless another thread reads it now; returns the frames consumed. */
         int pollOnce();
-
-        /**
-         * Publishes {@code own}, the core the polling thread runs on ({@link CoreYield#currentCore()}), and returns the
-         * core last published by the peer's thread that answers it; {@code -1} if not known. Called as the thread
-         * begins to wait and every {@value #CORE_EVERY} passes.
-         */
-        default int exchangeCores(int own) {
-            return -1;
-        }
     }
 
     private SelfPoll() {
@@ -78,7 +56,6 @@ final class SelfPoll {
         boolean spinning = Spinners.tryEnter();
         // On one core nobody spins: the thread polls for the whole time, yielding at every pass so the peer runs.
         long until = now + (spinning || Spinners.PLACES == 0 ? spinFor : Math.min(placeGrace, spinFor));
-        boolean sharedCore = sharesCore(target);
         try {
             // the clock once in CLOCK_EVERY passes: it costs as much as the rest of an idle pass
             for (int idle = 1, pass = 1; !target.arrived() && ((pass++ & (CLOCK_EVERY - 1)) != 0
@@ -86,16 +63,12 @@ final class SelfPoll {
                 if (!spinning && (spinning = Spinners.tryEnter())) {
                     until = now + spinFor;
                 }
-                if ((pass & (CORE_EVERY - 1)) == 0) {
-                    sharedCore = sharesCore(target);
-                }
                 if (target.pollOnce() != 0) {
                     idle = 0;
-                } else if (!spinning || sharedCore || SignalWaiter.shouldYield(idle, yieldEarly)) {
+                } else if (!spinning || SignalWaiter.shouldYield(idle, yieldEarly)) {
                     // few cores: let the peer (or its handler) run; without a place, let its holder run too, which
-                    // may be this connection's reader on this very core: it gives the place up once it runs (a
-                    // virtual thread yields its carrier's core, not only its carrier: see CoreYield)
-                    CoreYield.yieldCore();
+                    // may be this connection's reader on this very core: it gives the place up once it runs
+                    Thread.yield();
                 } else {
                     Thread.onSpinWait();
                 }
@@ -106,11 +79,5 @@ final class SelfPoll {
             }
         }
         return target.arrived();
-    }
-
-    /** Whether the thread that answers {@code target} last began to wait on this thread's core. */
-    private static boolean sharesCore(Target target) {
-        int core = CoreYield.currentCore();
-        return core >= 0 && target.exchangeCores(core) == core;
     }
 }

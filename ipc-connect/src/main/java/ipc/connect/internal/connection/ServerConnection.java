@@ -356,13 +356,6 @@ final class ServerConnection {
     private final class NextRequest implements SelfPoll.Target {
         private ServerExchange taken;
 
-        /** Publishes this thread's core for the client's callers, and returns the last caller's. */
-        @Override
-        public int exchangeCores(int own) {
-            SharedAccess.setIntPlain(segment, ConnectionDescriptor.SERVER_POLLER_CORE_OFFSET, own + 1);
-            return getIntPlain(segment, ConnectionDescriptor.CLIENT_CALLER_CORE_OFFSET) - 1;
-        }
-
         @Override
         public boolean arrived() {
             return taken != null || closed;
