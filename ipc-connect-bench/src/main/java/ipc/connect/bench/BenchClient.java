@@ -63,18 +63,10 @@ public final class BenchClient {
             // pipelining reaches its steady state later: after 300,000 to 500,000 requests, both JVMs compiled
             pipelined(out, "pipelined", direct, requests, 5 * warmUp, null);
             pipelined(out, "pipelined-direct", direct, requests, 5 * warmUp, Runnable::run);
-            int spacedSamples = Math.max(SPACED_SAMPLES_MIN, requests / 50);
-            int idleWarmUp = Math.max(IDLE_SAMPLES, requests / 100);
-            for (boolean idle : new boolean[] {false, true}) {
-                String workload = idle ? "idle" : "spaced";
-                int samples = idle ? IDLE_SAMPLES : spacedSamples;
-                long pause = idle ? IDLE_NANOS : SPACED_NANOS;
-                int warmUps = idle ? idleWarmUp : spacedSamples;
-                long warmUpPause = idle ? SHORT_IDLE_NANOS : SPACED_NANOS;
-                spaced(out, workload, "ipc", samples, pause, warmUps, warmUpPause, () -> ipcSmall(small));
-                spaced(out, workload + "-direct", "ipc", samples, pause, warmUps, warmUpPause, () -> ipcSmall(direct));
-                spaced(out, workload, "uds", samples, pause, warmUps, warmUpPause, uds::small);
-            }
+            int spaced = Math.max(SPACED_SAMPLES_MIN, requests / 50);
+            spacedRows(out, "spaced", spaced, SPACED_NANOS, spaced, SPACED_NANOS, small, direct, uds);
+            spacedRows(out, "idle", IDLE_SAMPLES, IDLE_NANOS, Math.max(IDLE_SAMPLES, requests / 100), SHORT_IDLE_NANOS,
+                    small, direct, uds);
             stream(out, "upload", "ipc", bytes, warmBytes, n -> ipcUpload(upload, n));
             stream(out, "upload", "uds", bytes, warmBytes, uds::upload);
             stream(out, "download", "ipc", bytes, warmBytes, n -> ipcDownload(download, n));
@@ -219,6 +211,18 @@ public final class BenchClient {
     /** Spaced requests, a client calling now and then: the pause before each. */
     static final long SPACED_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
     static final int SPACED_SAMPLES_MIN = 20;
+
+    /**
+     * {@link #spaced} for a handler on a virtual thread ({@code small}), an inline one ({@code direct}, the workload
+     * suffixed {@code -direct}) and UDS, alike.
+     */
+    private static void spacedRows(PrintStream out, String workload, int samples, long pauseNanos, int warmUps,
+            long warmUpPauseNanos, IpcClient small, IpcClient direct, UdsClient uds) throws IOException {
+        spaced(out, workload, "ipc", samples, pauseNanos, warmUps, warmUpPauseNanos, () -> ipcSmall(small));
+        spaced(out, workload + "-direct", "ipc", samples, pauseNanos, warmUps, warmUpPauseNanos,
+                () -> ipcSmall(direct));
+        spaced(out, workload, "uds", samples, pauseNanos, warmUps, warmUpPauseNanos, uds::small);
+    }
 
     /**
      * Times {@code samples} requests, each after a pause of {@code pauseNanos}, after {@code warmUps} untimed ones

@@ -139,11 +139,11 @@ final class BenchCommand implements Callable<Integer> {
                 + " request after idle after untimed ones each after 2 ms idle, so that the paths waking both sides are"
                 + " compiled, as in a process that has run a while. The UDS server answers on its connection thread."
                 + " Streams: a 1 MiB block copied out of the sender's source (`IpcDataStream`; for UDS into a direct"
-                + " buffer), read into the receiver's buffer. Zero-copy API: the block written by an `IpcDataWriter` straight into the ring,"
-                + " read in place with `readView` (the UDS column repeats the plain rows). Floor: the machine's"
-                + " speed for a stream through memory shared by two cores, without Ipc.Connect (two threads of one"
-                + " process copying through a 1 MiB ring, two copies of each byte, spinning and yielding), measured just"
-                + " before and just after each row; on a VM it moves with where the host runs the cores. The"
+                + " buffer), read into the receiver's buffer. Zero-copy API: the block written by an `IpcDataWriter`"
+                + " straight into the ring, read in place with `readView` (the UDS column repeats the plain rows)."
+                + " Floor: the machine's speed for a stream through memory shared by two cores, without Ipc.Connect"
+                + " (two threads of one process copying through a 1 MiB ring, two copies of each byte, spinning and"
+                + " yielding), measured just before and just after each row; on a VM it moves with where the host runs the cores. The"
                 + " round-trip floor is timed like the small requests.");
     }
 

@@ -27,9 +27,9 @@ class BenchCommandTest {
     private static final String NUMBER = "[\\d,.]+";
     private static final String SMALL = NUMBER + " ms; " + NUMBER + " \\S+ each; " + NUMBER + " / " + NUMBER + " / "
             + NUMBER + " / " + NUMBER + " \\S+";
-    private static final String IDLE = "50 samples; " + NUMBER + " / " + NUMBER + " / " + NUMBER + " \\S+";
+    private static final String IDLE = samplesCell(50);
     /** 2,000 requests make 40 spaced ones (a fiftieth). */
-    private static final String SPACED = IDLE.replace("50 samples", "40 samples");
+    private static final String SPACED = samplesCell(40);
     private static final String STREAM = NUMBER + " ms; " + NUMBER + " GB/s \\(floor " + NUMBER + " \\S+ " + NUMBER
             + " GB/s\\)";
 
@@ -111,6 +111,11 @@ class BenchCommandTest {
             assertFalse(Files.exists(Path.of(System.getProperty("java.io.tmpdir"), "ipc-connect-" + channel + ".sock")),
                     "UDS socket file left");
         }
+    }
+
+    /** A cell of requests timed one at a time after a pause: their count, then p50 / p99 / max. */
+    private static String samplesCell(int samples) {
+        return samples + " samples; " + NUMBER + " / " + NUMBER + " / " + NUMBER + " \\S+";
     }
 
     private static void assertRow(String output, String title, String ipcCell, String udsCell) {
