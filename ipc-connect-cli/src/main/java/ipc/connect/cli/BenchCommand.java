@@ -143,8 +143,8 @@ final class BenchCommand implements Callable<Integer> {
                 + " straight into the ring, read in place with `readView` (the UDS column repeats the plain rows)."
                 + " Floor: the machine's speed for a stream through memory shared by two cores, without Ipc.Connect"
                 + " (two threads of one process copying through a 1 MiB ring, two copies of each byte, spinning and"
-                + " yielding), measured just before and just after each row; on a VM it moves with where the host runs the cores. The"
-                + " round-trip floor is timed like the small requests.");
+                + " yielding), measured just before and just after each row; on a VM it moves with where the host"
+                + " runs the cores. The round-trip floor is timed like the small requests.");
     }
 
     private static void printConnections(Map<String, long[]> results) {
