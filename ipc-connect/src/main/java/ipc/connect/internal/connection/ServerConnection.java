@@ -294,12 +294,16 @@ final class ServerConnection {
     }
 
     /**
-     * Whether the ring's next frame is not of {@code own}'s request (any frame, if {@code own} is null);
-     * {@code false} if another thread reads now.
+     * Whether the ring's next frame is not of {@code own}'s request (any frame, if {@code own} is null). If another
+     * thread reads now, {@code true} when frames are there: its read may have begun before they came (the
+     * dispatcher's then ends with nothing, and it would sleep on a wake that the client skipped for this poller).
      */
     private boolean otherFrameAhead(ServerExchange own) {
-        if (closed || !requests.mayHaveRecords() || readLock.isHeldByCurrentThread() || !readLock.tryLock()) {
-            return false; // nothing there, or a reader that will see it (the dispatcher, or a handler: see pollOwn)
+        if (closed || !requests.mayHaveRecords() || readLock.isHeldByCurrentThread()) {
+            return false; // nothing there, or this thread reads further up (an inline handler, the dispatcher)
+        }
+        if (!readLock.tryLock()) {
+            return true;
         }
         try {
             reading = own;
