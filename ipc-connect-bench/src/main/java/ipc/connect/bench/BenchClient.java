@@ -80,9 +80,10 @@ public final class BenchClient {
     /**
      * Throughput from 1 to 64 connections: {@code total} small requests shared by N clients (one thread each) on the
      * {@code small} channel (handlers on virtual threads). Prints
-     * {@code RESULT connections <n> <total> <nanos> <p50> <p99>}.
+     * {@code RESULT connections <n> <total> <nanos> <p50> <p99>}; then the {@link #occasional} caller beside two busy
+     * clients, over Ipc.Connect and over the UDS baseline at {@code socket}.
      */
-    public static void scaling(String channel, int total, PrintStream out) throws Exception {
+    public static void scaling(String channel, Path socket, int total, PrintStream out) throws Exception {
         IpcChannelFactory factory = new IpcChannelFactory();
         // both JVMs compiled first, as for the other workloads (as many requests as are timed): with only each row's
         // own short warm-up, the first row timed the compilers
@@ -110,6 +111,78 @@ public final class BenchClient {
                 clients.forEach(IpcClient::close);
             }
         }
+        int samples = Math.clamp(total / 1_000, OCCASIONAL_SAMPLES_MIN, OCCASIONAL_SAMPLES);
+        try (IpcClient first = new IpcClient(factory, channel + ".small");
+             IpcClient second = new IpcClient(factory, channel + ".small");
+             IpcClient occasional = new IpcClient(factory, channel + ".small")) {
+            occasional(out, "ipc", List.of(() -> ipcSmall(first), () -> ipcSmall(second)), () -> ipcSmall(occasional),
+                    samples);
+        }
+        try (UdsClient first = new UdsClient(socket);
+             UdsClient second = new UdsClient(socket);
+             UdsClient occasional = new UdsClient(socket)) {
+            occasional(out, "uds", List.of(first::small, second::small), occasional::small, samples);
+        }
+    }
+
+    /** The occasional caller's calls timed beside the busy clients: at most this many, at least the next. */
+    static final int OCCASIONAL_SAMPLES = 100;
+    static final int OCCASIONAL_SAMPLES_MIN = 20;
+    /** The occasional caller's pause before each call. */
+    public static final long OCCASIONAL_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+    /**
+     * Fairness: while each of {@code loops} calls in a loop on a thread of its own (busy clients, which keep both
+     * sides' threads spinning and polling), another caller calls once every {@value #OCCASIONAL_PAUSE_NANOS} ns;
+     * its {@code samples} calls are timed (after one untimed). Prints {@code RESULT occasional <transport> <samples>
+     * <nanos> <p50> <p90> <p99> <max> <loop calls meanwhile>}.
+     */
+    private static void occasional(PrintStream out, String transport, List<Call> loops, Call occasional,
+            int samples) throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong loopCalls = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        List<Thread> threads = new java.util.ArrayList<>();
+        Histogram histogram = new Histogram(3_600_000_000_000L, 3);
+        long nanos;
+        try {
+            for (Call loop : loops) {
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        while (!stop.get()) {
+                            loop.run();
+                            loopCalls.incrementAndGet();
+                        }
+                    } catch (Throwable t) {
+                        failure.compareAndSet(null, t);
+                    }
+                }));
+            }
+            occasional.run();
+            long loopCallsBefore = loopCalls.get();
+            long start = System.nanoTime();
+            for (int i = 0; i < samples && failure.get() == null; i++) {
+                pause(OCCASIONAL_PAUSE_NANOS);
+                long t0 = System.nanoTime();
+                occasional.run();
+                histogram.recordValue(System.nanoTime() - t0);
+            }
+            nanos = System.nanoTime() - start;
+            loopCalls.addAndGet(-loopCallsBefore);
+        } finally {
+            stop.set(true);
+            for (Thread thread : threads) {
+                thread.join();
+            }
+        }
+        if (failure.get() != null) {
+            throw new IOException("a busy client failed", failure.get());
+        }
+        out.println("RESULT occasional " + transport + " " + samples + " " + nanos + " "
+                + histogram.getValueAtPercentile(50) + " " + histogram.getValueAtPercentile(90) + " "
+                + histogram.getValueAtPercentile(99) + " " + histogram.getMaxValue() + " " + loopCalls.get());
+        out.flush();
     }
 
     private static void runAll(List<IpcClient> clients, int each, Histogram histogram) throws Exception {

@@ -27,7 +27,7 @@ final class BenchClientCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (connections) {
-            BenchClient.scaling(channel, requests, System.out);
+            BenchClient.scaling(channel, socket, requests, System.out);
         } else {
             BenchClient.run(channel, socket, requests, bytes, System.out);
         }

@@ -1,5 +1,6 @@
 package ipc.connect.cli;
 
+import ipc.connect.bench.BenchClient;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -40,7 +41,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--bytes", description = "Bytes to stream each way (default 10 GB; 1 GB with --quick).")
     Long bytes;
 
-    @Option(names = "--connections", description = "Instead: throughput of small requests from 1 to 64 connections.")
+    @Option(names = "--connections", description = "Instead: throughput of small requests from 1 to 64 connections,"
+            + " then an occasional caller's latency beside two busy ones.")
     boolean connections;
 
     @Override
@@ -161,6 +163,24 @@ final class BenchCommand implements Callable<Integer> {
                         r[1] / 1e6, r[0] / (r[1] / 1e9), r[2] / 1e3, r[3] / 1e3);
             }
         });
+        long[] ipc = results.get("occasional ipc");
+        long[] uds = results.get("occasional uds");
+        if (ipc == null || uds == null) {
+            return;
+        }
+        System.out.println();
+        System.out.println("Fairness: two clients call in loops (one thread each), a third calls every "
+                + BenchClient.OCCASIONAL_PAUSE_NANOS / 1_000_000 + " ms; its calls timed");
+        System.out.println();
+        System.out.println("| Transport | Calls | p50 (µs) | p90 (µs) | p99 (µs) | Max (µs) | The loops' requests/s |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|");
+        occasionalRow("Ipc.Connect (handlers on virtual threads)", ipc);
+        occasionalRow("Unix domain socket", uds);
+    }
+
+    private static void occasionalRow(String transport, long[] r) {
+        System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f | %.1f | %.1f | %,.0f |%n", transport, r[0], r[2] / 1e3,
+                r[3] / 1e3, r[4] / 1e3, r[5] / 1e3, r[6] / (r[1] / 1e9));
     }
 
     private static void pipelinedRow(Map<String, long[]> results, String workload, String title) {
