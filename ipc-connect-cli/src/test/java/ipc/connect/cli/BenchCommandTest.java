@@ -59,10 +59,13 @@ class BenchCommandTest {
         bench.assertNoFilesLeft();
     }
 
-    /** The README's other table: {@code bench --connections}, one row per connection count, all requests answered. */
+    /**
+     * The README's other tables: {@code bench --connections}, one row per connection count, all requests answered; then
+     * the fairness table, one row per transport.
+     */
     @Test
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
-    void printsARowForEachConnectionCountAndLeavesNoFiles() throws Exception {
+    void printsARowForEachConnectionCountThenTheFairnessRowsAndLeavesNoFiles() throws Exception {
         Run bench = Run.bench("--connections", "--requests", "640");
         for (int connections : new int[] {1, 2, 4, 8, 16, 32, 64}) {
             // 640 requests shared by the clients: every one answered, with a time, a rate and two latencies
@@ -70,6 +73,14 @@ class BenchCommandTest {
                     + " \\| " + NUMBER + " \\| " + NUMBER + " \\|$");
             assertTrue(row.matcher(bench.output).find(),
                     () -> "no row for " + connections + " connections with 640 requests:\n" + bench.output);
+        }
+        // the occasional caller beside two busy ones, over both transports: its 20 calls (640 / 1,000, at least 20)
+        // timed, and the busy clients' rate
+        for (String transport : List.of("Ipc\\.Connect \\(handlers on virtual threads\\)", "Unix domain socket")) {
+            Pattern row = Pattern.compile("(?m)^\\| " + transport + " \\| 20 \\| " + NUMBER + " \\| " + NUMBER
+                    + " \\| " + NUMBER + " \\| " + NUMBER + " \\| " + NUMBER + " \\|$");
+            assertTrue(row.matcher(bench.output).find(), () -> "no fairness row for " + transport + ":\n"
+                    + bench.output);
         }
         bench.assertNoFilesLeft();
     }
