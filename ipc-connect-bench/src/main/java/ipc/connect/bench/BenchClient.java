@@ -16,9 +16,14 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 
@@ -91,7 +96,7 @@ public final class BenchClient {
             runAll(List.of(client), total, null);
         }
         for (int connections : new int[] {1, 2, 4, 8, 16, 32, 64}) {
-            List<IpcClient> clients = new java.util.ArrayList<>();
+            List<IpcClient> clients = new ArrayList<>();
             try {
                 for (int i = 0; i < connections; i++) {
                     IpcClient client = new IpcClient(factory, channel + ".small");
@@ -139,11 +144,10 @@ public final class BenchClient {
      */
     private static void occasional(PrintStream out, String transport, List<Call> loops, Call occasional,
             int samples) throws Exception {
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicLong loopCalls = new java.util.concurrent.atomic.AtomicLong();
-        java.util.concurrent.atomic.AtomicReference<Throwable> failure =
-                new java.util.concurrent.atomic.AtomicReference<>();
-        List<Thread> threads = new java.util.ArrayList<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong loopCalls = new AtomicLong();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> threads = new ArrayList<>();
         Histogram histogram = new Histogram(3_600_000_000_000L, 3);
         long nanos;
         try {
@@ -186,8 +190,8 @@ public final class BenchClient {
     }
 
     private static void runAll(List<IpcClient> clients, int each, Histogram histogram) throws Exception {
-        List<Thread> threads = new java.util.ArrayList<>();
-        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        List<Thread> threads = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         for (IpcClient client : clients) {
             threads.add(Thread.ofPlatform().start(() -> {
                 Histogram own = histogram == null ? null : new Histogram(3_600_000_000_000L, 3);
@@ -338,8 +342,8 @@ public final class BenchClient {
     static final int IN_FLIGHT = 256;
 
     private static void runPipelined(IpcClient client, int requests, Executor completions) throws IOException {
-        java.util.concurrent.Semaphore window = new java.util.concurrent.Semaphore(IN_FLIGHT);
-        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Semaphore window = new Semaphore(IN_FLIGHT);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         try {
             for (int i = 0; i < requests && failure.get() == null; i++) {
                 window.acquire();

@@ -303,7 +303,7 @@ final class ServerConnection {
             return false; // nothing there, or this thread reads further up (an inline handler, the dispatcher)
         }
         if (!readLock.tryLock()) {
-            return true;
+            return true; // the dispatcher looks again (or sees the wake before it sleeps)
         }
         try {
             reading = own;
