@@ -3,6 +3,7 @@ package ipc.connect.internal.connection;
 import ipc.connect.internal.signal.SignalWaiter;
 import ipc.connect.internal.signal.Spinners;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * A thread that reads a ring itself for what it waits for, in place of the thread that usually reads it (a client's
@@ -24,6 +25,31 @@ final class SelfPoll {
 
     /** The time is looked at once in this many passes. */
     private static final int CLOCK_EVERY = 8;
+
+    /**
+     * Polls {@code ready} for at most {@code nanos}, spinning and now and then yielding the core (the thread it waits
+     * for may share it: {@link SignalWaiter#shouldYield}), before a thread parks for a wait that another thread of
+     * this process would end once it sees the peer move (room in a ring): while the peer keeps up, such a wait ends
+     * within microseconds, and the park costs an unpark through that other thread, and two system calls.
+     *
+     * @return whether {@code ready} held
+     */
+    static boolean briefly(BooleanSupplier ready, long nanos) {
+        long until = System.nanoTime() + nanos;
+        for (int pass = 1; ; pass++) {
+            if (ready.getAsBoolean()) {
+                return true;
+            }
+            if (SignalWaiter.shouldYield(pass, true)) {
+                if (System.nanoTime() - until >= 0) {
+                    return false;
+                }
+                Thread.yield();
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+    }
 
     /** What a thread waits for, and how it reads the ring for it. Used by that thread only. */
     interface Target {
