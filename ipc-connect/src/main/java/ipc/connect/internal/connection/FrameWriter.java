@@ -31,9 +31,9 @@ public final class FrameWriter {
      * read in place, or copied out) makes room within microseconds, and the park costs more than that: the writer
      * then waits for its process's poller to see the move and unpark it, and for its thread (or carrier) to be woken.
      * Zero-copy 2 GB transfers, 32 of each way in interleaved runs: upload median 5.5-6.9 → 8.1-9.3 GB/s, download
-     * 7.4-7.7 → 10.8-10.9 GB/s; {@code bench}'s 10 GB rows: in the host's slow placement no change, in its fast one
-     * 1.18 → 0.53-0.82 s each way. Polling for window credit the same way slowed uploads (the sender's poll took the
-     * core of the thread that reads the credit in).
+     * 7.4-7.7 → 10.8-10.9 GB/s; {@code bench}'s 10 GB zero-copy rows, three interleaved pairs: download 1.20-1.39 →
+     * 0.98-1.11 s, upload 1.06-1.60 → 0.97-1.26 s (plain streams unchanged). Polling for window credit the same way
+     * slowed uploads (the sender's poll took the core of the thread that reads the credit in).
      */
     private static final long ROOM_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     /**
