@@ -12,6 +12,7 @@ import ipc.connect.internal.signal.SignalDescriptor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -59,7 +60,7 @@ class FrameWriterTest {
                 try {
                     byte[] chunk = new byte[length];
                     for (int i = 0; i < frames; i++) {
-                        java.util.Arrays.fill(chunk, (byte) i);
+                        Arrays.fill(chunk, (byte) i);
                         writer.write(FrameDescriptor.REQUEST, i, chunk, 0, length, NO_LIMIT, BODY);
                     }
                     done.complete(null);
