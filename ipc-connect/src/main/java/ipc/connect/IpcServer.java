@@ -14,6 +14,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 /**
  * A server answering requests on one or more channels.
@@ -68,6 +70,12 @@ public final class IpcServer implements AutoCloseable {
     private final ExecutorService virtualThreads = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("ipc-connect-handler-", 0).factory());
     private final Executor handlers;
+    /**
+     * Handlers' virtual threads started and not yet running: while there are some, a handler's thread that polls for
+     * its connection's next request stops, to give its carrier to them ({@link ServerExchange#pollNextRequest}).
+     */
+    private final AtomicInteger handlersStarting = new AtomicInteger();
+    private final BooleanSupplier handlersWaiting = () -> handlersStarting.get() > 0;
     private final List<ServerChannel> channels = new CopyOnWriteArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -124,10 +132,21 @@ public final class IpcServer implements AutoCloseable {
             handle(handler, exchange); // on the dispatcher, without a task object per request
             return;
         }
-        Executor executor = inline ? virtualThreads : handlers;
         try {
-            executor.execute(handlers == virtualThreads ? () -> handleThenNext(handler, exchange)
-                    : () -> handle(handler, exchange));
+            if (handlers == virtualThreads) {
+                handlersStarting.incrementAndGet();
+                try {
+                    virtualThreads.execute(() -> {
+                        handlersStarting.decrementAndGet();
+                        handleThenNext(handler, exchange);
+                    });
+                } catch (RejectedExecutionException e) {
+                    handlersStarting.decrementAndGet();
+                    throw e;
+                }
+            } else {
+                (inline ? virtualThreads : handlers).execute(() -> handle(handler, exchange));
+            }
         } catch (RejectedExecutionException e) {
             exchange.finish(); // closing: the connection fails the call
         }
@@ -135,10 +154,12 @@ public final class IpcServer implements AutoCloseable {
 
     /**
      * Handles {@code exchange}, then the requests of its connection that follow within {@link #NEXT_REQUEST_NANOS} of
-     * each other, on this virtual thread (see {@link ServerExchange#pollNextRequest}).
+     * each other, on this virtual thread, until other handlers' threads wait to start (see
+     * {@link ServerExchange#pollNextRequest}).
      */
-    private static void handleThenNext(IpcServerRequestHandler handler, ServerExchange exchange) {
-        for (ServerExchange next = exchange; next != null; next = next.pollNextRequest(NEXT_REQUEST_NANOS)) {
+    private void handleThenNext(IpcServerRequestHandler handler, ServerExchange exchange) {
+        for (ServerExchange next = exchange; next != null;
+                next = next.pollNextRequest(NEXT_REQUEST_NANOS, handlersWaiting)) {
             Thread.interrupted(); // an interrupt left by one handler is not the next one's
             handle(handler, next);
         }

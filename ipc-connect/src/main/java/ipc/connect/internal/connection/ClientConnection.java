@@ -19,6 +19,7 @@ import ipc.connect.internal.memory.SharedDirectory;
 import ipc.connect.internal.ring.OneToOneRing;
 import ipc.connect.internal.ring.RecordHandler;
 import ipc.connect.internal.ring.RingCorruptedException;
+import ipc.connect.internal.signal.CoreTurn;
 import ipc.connect.internal.signal.Signal;
 import ipc.connect.internal.signal.SignalWaiter;
 import java.io.IOException;
@@ -70,6 +71,8 @@ public final class ClientConnection implements AutoCloseable {
     /** {@link #onFrame} as the ring's handler, made once: callers poll many times a microsecond. */
     private final RecordHandler frameHandler = this::onFrame;
     private final PassWakes passWakes = new PassWakes(); // guarded by readLock
+    /** The turn on their cores of the callers that poll this connection for their responses ({@link SelfPoll}). */
+    private final CoreTurn callerTurn = new CoreTurn();
     /** Held by whichever thread consumes the response ring: the reader, or a caller waiting for its response. */
     private final ReentrantLock readLock = new ReentrantLock();
     private final AtomicInteger pollingCallers = new AtomicInteger();
@@ -452,6 +455,11 @@ public final class ClientConnection implements AutoCloseable {
         pumps.decrementAndGet();
     }
 
+    /** The turn on their cores of this connection's polling callers. */
+    CoreTurn callerTurn() {
+        return callerTurn;
+    }
+
     /** Wakes the reader if it sleeps: a stalled response stream has room again. */
     void wakeReader() {
         doorbell.wakeSleepers();
@@ -488,6 +496,7 @@ public final class ClientConnection implements AutoCloseable {
         long nextLivenessCheck = System.nanoTime() + LIVENESS_PERIOD_NANOS;
         boolean afterCallers = false;
         long senderTurnOver = senderReadAt; // the last read of a sender found to be over its turn
+        CoreTurn turn = new CoreTurn();
         try {
             while (!closed.get()) {
                 if (pollingCallers.get() > 0) {
@@ -535,6 +544,9 @@ public final class ClientConnection implements AutoCloseable {
                 }
                 if (clock) {
                     checkDeadlines(now);
+                    // busy (a response streaming, responses pipelined), this thread need never block: while the
+                    // cores are contended, other threads have its core in turn
+                    turn.yieldIfOver(now);
                 }
                 if (work > 0) {
                     waiter.reset();

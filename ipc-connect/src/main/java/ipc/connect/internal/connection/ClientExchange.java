@@ -4,6 +4,7 @@ import ipc.connect.IpcDataWriter;
 import ipc.connect.IpcInputStream;
 import ipc.connect.IpcRemoteException;
 import ipc.connect.IpcTimeoutException;
+import ipc.connect.internal.signal.CoreTurn;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -302,6 +303,11 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     @Override
     public int pollOnce() {
         return connection.pollResponses();
+    }
+
+    @Override
+    public CoreTurn turn() {
+        return connection.callerTurn();
     }
 
     /**

@@ -1,5 +1,6 @@
 package ipc.connect.internal.connection;
 
+import ipc.connect.internal.signal.CoreTurn;
 import ipc.connect.internal.signal.SignalWaiter;
 import ipc.connect.internal.signal.Spinners;
 import java.util.concurrent.TimeUnit;
@@ -9,7 +10,9 @@ import java.util.function.BooleanSupplier;
  * A thread that reads a ring itself for what it waits for, in place of the thread that usually reads it (a client's
  * caller for its response, a handler for more of its request): it spins while it holds one of the process's
  * spinning places ({@link Spinners}), trying for one meanwhile, and yields otherwise, until what it waits for has come
- * or its time is up.
+ * or its time is up. It yields its core, never its carrier ({@link CoreTurn#yieldCore()}: a virtual thread polling
+ * its connection must not wait for a carrier meanwhile), and gives the core away when its turn is over
+ * ({@link CoreTurn}).
  */
 final class SelfPoll {
     /**
@@ -44,7 +47,7 @@ final class SelfPoll {
                 if (System.nanoTime() - until >= 0) {
                     return false;
                 }
-                Thread.yield();
+                CoreTurn.yieldCore();
             } else {
                 Thread.onSpinWait();
             }
@@ -58,6 +61,9 @@ final class SelfPoll {
 
         /** Reads the ring once, unless another thread reads it now; returns the frames consumed. */
         int pollOnce();
+
+        /** The turn on its core of the thread that polls: see {@link CoreTurn}. */
+        CoreTurn turn();
     }
 
     private SelfPoll() {
@@ -83,9 +89,18 @@ final class SelfPoll {
         // On one core nobody spins: the thread polls for the whole time, yielding at every pass so the peer runs.
         long until = now + (spinning || Spinners.PLACES == 0 ? spinFor : Math.min(placeGrace, spinFor));
         try {
-            // the clock once in CLOCK_EVERY passes: it costs as much as the rest of an idle pass
-            for (int idle = 1, pass = 1; !target.arrived() && ((pass++ & (CLOCK_EVERY - 1)) != 0
-                    || System.nanoTime() - until < 0); idle++) {
+            CoreTurn turn = target.turn();
+            for (int idle = 1, pass = 1; !target.arrived(); idle++) {
+                // the clock once in CLOCK_EVERY passes: it costs as much as the rest of an idle pass
+                if ((pass++ & (CLOCK_EVERY - 1)) == 0) {
+                    long clock = System.nanoTime();
+                    if (clock - until >= 0) {
+                        break;
+                    }
+                    if (turn.yieldIfOver(clock)) {
+                        continue; // a busy core's other threads (the peer's, a third client's) have had a turn
+                    }
+                }
                 if (!spinning && (spinning = Spinners.tryEnter())) {
                     until = now + spinFor;
                 }
@@ -94,7 +109,7 @@ final class SelfPoll {
                 } else if (!spinning || SignalWaiter.shouldYield(idle, yieldEarly)) {
                     // few cores: let the peer (or its handler) run; without a place, let its holder run too, which
                     // may be this connection's reader on this very core: it gives the place up once it runs
-                    Thread.yield();
+                    CoreTurn.yieldCore();
                 } else {
                     Thread.onSpinWait();
                 }

@@ -12,6 +12,7 @@ import ipc.connect.IpcClosedException;
 import ipc.connect.IpcException;
 import ipc.connect.internal.memory.MappedFile;
 import ipc.connect.internal.memory.SharedDirectory;
+import ipc.connect.internal.signal.CoreTurn;
 import ipc.connect.internal.signal.Signal;
 import ipc.connect.internal.signal.SignalWaiter;
 import java.io.IOException;
@@ -304,6 +305,7 @@ public final class ServerChannel implements AutoCloseable {
         SignalWaiter waiter = new SignalWaiter(doorbell, settings.spinCount(), settings.yieldCount(),
                 UNCONNECTED_SLEEP_NANOS);
         long nextLivenessCheck = System.nanoTime() + LIVENESS_PERIOD_NANOS;
+        CoreTurn turn = new CoreTurn();
         try {
             while (!stopping) {
                 int work = acceptPending();
@@ -319,9 +321,15 @@ public final class ServerChannel implements AutoCloseable {
                         connectionCount = connections.size();
                     }
                 }
-                long now;
-                if ((work > 0 || waiter.isClockDue())
-                        && (now = System.nanoTime()) - nextLivenessCheck >= 0) {
+                long now = 0;
+                boolean clock = work > 0 || waiter.isClockDue();
+                if (clock) {
+                    now = System.nanoTime();
+                    // busy (inline handlers answering clients that call in loops), this thread need never block:
+                    // while the cores are contended, other threads have its core in turn
+                    turn.yieldIfOver(now);
+                }
+                if (clock && now - nextLivenessCheck >= 0) {
                     nextLivenessCheck = now + LIVENESS_PERIOD_NANOS;
                     for (ServerConnection connection : connections) {
                         connection.checkClientAlive();

@@ -14,6 +14,7 @@ import ipc.connect.internal.memory.SharedDirectory;
 import ipc.connect.internal.ring.OneToOneRing;
 import ipc.connect.internal.ring.RecordHandler;
 import ipc.connect.internal.ring.RingCorruptedException;
+import ipc.connect.internal.signal.CoreTurn;
 import ipc.connect.internal.signal.Signal;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -21,6 +22,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 /**
  * The server's end of one client connection. The dispatcher thread polls it, and a handler waiting for more of its
@@ -70,6 +72,8 @@ final class ServerConnection {
     /** The handler thread that polls for this connection's next request ({@link #pollNext}), if one does. */
     private final AtomicReference<Thread> nextPoller = new AtomicReference<>();
     private final NextRequest nextRequest = new NextRequest(); // that thread's poll: one at a time
+    /** The turn on their cores of the handler threads that poll this connection ({@link SelfPoll}). */
+    private final CoreTurn handlerTurn = new CoreTurn();
     /** The reader is that thread: the first request it meets is its own to handle, not dispatched. */
     private boolean adopting;
     private ServerExchange adopted; // that request; read by that thread once its read is over
@@ -135,6 +139,11 @@ final class ServerConnection {
 
     String description() {
         return description;
+    }
+
+    /** The turn on their cores of the handler threads that poll this connection. */
+    CoreTurn handlerTurn() {
+        return handlerTurn;
     }
 
     FrameWriter responses() {
@@ -327,16 +336,23 @@ final class ServerConnection {
      * meanwhile ({@link #hasNextPoller}), is not woken by the client's writes, as for {@link #pollOwn}. At most one
      * thread of a connection polls so at a time.
      *
-     * @param nanos how long to poll (spinning if the thread has a spinning place, else yielding: the dispatcher gives
-     *     its place up once it sees this thread)
+     * <p>The poll ends as soon as {@code stepAside} holds: other handlers' threads wait for a carrier. A thread that
+     * polls keeps its carrier ({@link SelfPoll}), and while clients call in loops it always finds the next request:
+     * on 2 cores, with two such clients, the two carriers stayed with their pollers and a third client's requests
+     * waited for a carrier for milliseconds (up to 200 ms in a trace), until a loop paused.
+     *
+     * @param nanos how long to poll (spinning if the thread has a spinning place, else yielding its core: the
+     *     dispatcher gives its place up once it sees this thread)
+     * @param stepAside whether to stop polling now, asked at every pass
      * @return the request this thread is to handle, its first frame read, or {@code null} if none came (or another
-     *     thread polls already, or the connection is closed)
+     *     thread polls already, or the connection is closed, or the thread stepped aside)
      */
-    ServerExchange pollNext(long nanos) {
+    ServerExchange pollNext(long nanos, BooleanSupplier stepAside) {
         if (closed || !nextPoller.compareAndSet(null, Thread.currentThread())) {
             return null;
         }
         startPolling();
+        nextRequest.stepAside = stepAside;
         ServerExchange next = null;
         try {
             // for the whole time, with a spinning place or not: the dispatcher gives its place up once it sees this
@@ -344,6 +360,7 @@ final class ServerConnection {
         } finally {
             next = nextRequest.taken;
             nextRequest.taken = null;
+            nextRequest.stepAside = null;
             nextPoller.set(null);
             // the dispatcher delivers the rest of the request's body, and reads the frames after it
             stopPolling(next, next != null && !next.isRequestComplete());
@@ -359,10 +376,12 @@ final class ServerConnection {
     /** The poll of {@link #pollNext}, by the polling thread only. */
     private final class NextRequest implements SelfPoll.Target {
         private ServerExchange taken;
+        private BooleanSupplier stepAside;
 
+        /** What the thread waits for has come, or it is to stop waiting: see {@link #pollNext}. */
         @Override
         public boolean arrived() {
-            return taken != null || closed;
+            return taken != null || closed || stepAside.getAsBoolean();
         }
 
         @Override
@@ -371,6 +390,11 @@ final class ServerConnection {
             taken = adopted; // set by this thread's read only
             adopted = null;
             return work;
+        }
+
+        @Override
+        public CoreTurn turn() {
+            return handlerTurn;
         }
     }
 

@@ -2,9 +2,11 @@ package ipc.connect.internal.connection;
 
 import ipc.connect.IpcClosedException;
 import ipc.connect.IpcDataWriter;
+import ipc.connect.internal.signal.CoreTurn;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * One request on the server: its body as an {@link InputStream} while it arrives, and the means to send the
@@ -97,12 +99,12 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
 
     /**
      * The handler's thread, done with this exchange: polls for the next request of the same connection for up to
-     * {@code nanos}, to handle it itself (see {@link ServerConnection#pollNext}).
+     * {@code nanos}, to handle it itself, unless (or until) {@code stepAside} (see {@link ServerConnection#pollNext}).
      *
      * @return that request, or {@code null} if none came
      */
-    public ServerExchange pollNextRequest(long nanos) {
-        return connection.pollNext(nanos);
+    public ServerExchange pollNextRequest(long nanos, BooleanSupplier stepAside) {
+        return connection.pollNext(nanos, stepAside);
     }
 
     /** Whether the whole request body has arrived. */
@@ -190,6 +192,11 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     @Override
     public int pollOnce() {
         return connection.pollOwn(this);
+    }
+
+    @Override
+    public CoreTurn turn() {
+        return connection.handlerTurn();
     }
 
     void cancel() {

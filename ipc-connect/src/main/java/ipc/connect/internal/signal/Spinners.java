@@ -1,5 +1,6 @@
 package ipc.connect.internal.signal;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -15,6 +16,10 @@ public final class Spinners {
     /** Places in this process; the peer process has as many of its own. */
     public static final int PLACES = placesFor(Runtime.getRuntime().availableProcessors());
     private static final AtomicInteger TAKEN = new AtomicInteger();
+    /** Written at most once in this long, however many threads find no place: see {@link #refusedAt()}. */
+    private static final long REFUSED_GRAIN_MICROS = 50;
+    private static final long REFUSED_GRAIN_NANOS = TimeUnit.MICROSECONDS.toNanos(REFUSED_GRAIN_MICROS);
+    private static volatile long refusedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(1);
 
     private Spinners() {
     }
@@ -37,10 +42,23 @@ public final class Spinners {
         do {
             taken = TAKEN.get();
             if (taken >= PLACES) {
-                return false; // a read only, while all places are taken: no write to a contended line
+                long now = System.nanoTime();
+                if (now - refusedAt >= REFUSED_GRAIN_NANOS) {
+                    refusedAt = now; // once a grain, however many threads are refused
+                }
+                return false; // no write to the count's line while all places are taken: it is contended
             }
         } while (!TAKEN.compareAndSet(taken, taken + 1));
         return true;
+    }
+
+    /**
+     * When a thread of this process last found no free place, as {@link System#nanoTime()} (to within
+     * {@value #REFUSED_GRAIN_MICROS} µs): more threads want to spin than may, so the cores are contended
+     * ({@link CoreTurn}).
+     */
+    public static long refusedAt() {
+        return refusedAt;
     }
 
     /** Gives back a place taken by {@link #tryEnter()}. */
