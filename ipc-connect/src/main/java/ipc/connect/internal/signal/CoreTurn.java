@@ -16,13 +16,14 @@ import java.util.concurrent.TimeUnit;
  * with two clients calling in loops (two callers and two handler threads busy), the thread a third client's
  * occasional call needed (the server's dispatcher, the handler, the client's caller or reader) waited for a core that
  * long at each step. With turns, and handler threads that step aside for others (see {@code IpcServer}), its calls
- * took 80-94 µs (median) and 0.6-2.9 ms (p99) in {@code bench --connections}, against 0.3-1.8 ms and 10-15 ms.
+ * took 80-89 µs (median) and 212-249 µs (p99) in {@code bench --connections}, against 0.52-1.8 ms and 14-18 ms
+ * (three interleaved pairs).
  *
  * <p>The cores count as contended while a thread of this process has found no free place among the {@link Spinners}
  * in the last {@value #CONTENDED_MICROS} µs ({@link Spinners#refusedAt()}): more threads want to spin than may. One
- * client and its server on 2 cores never are, and their calls pay nothing but a comparison; yielding there too
- * (about once a millisecond) took the small calls' p99 to 4-37 µs (1-10 µs without), as each yield that let a thread
- * of the JIT compiler or the dispatcher run held up a call.
+ * client and its server on 2 cores seldom are, and their calls mostly pay nothing but a comparison; yielding there
+ * too (about once a millisecond) took the small calls' p99 to 4-37 µs (1-10 µs without), most likely as each yield
+ * that let a thread of the JIT compiler or the dispatcher run held up a call.
  *
  * <p>A turn lasts {@value #SLICE_MICROS} µs while the yields show other threads waiting for the core (a yield that
  * came back only after {@value #SWITCHED_MICROS} µs or more: another thread ran); it doubles after each yield that
