@@ -16,8 +16,8 @@ import java.util.concurrent.TimeUnit;
  * with two clients calling in loops (two callers and two handler threads busy), the thread a third client's
  * occasional call needed (the server's dispatcher, the handler, the client's caller or reader) waited for a core that
  * long at each step. With turns, and handler threads that step aside for others (see {@code IpcServer}), its calls
- * took 80-89 µs (median) and 212-249 µs (p99) in {@code bench --connections}, against 0.52-1.8 ms and 14-18 ms
- * (three interleaved pairs).
+ * took 69-124 µs (median) and 1.1-1.5 ms (p99) in {@code bench --connections}, against 0.57-1.2 ms and 8.9-18 ms
+ * (three interleaved pairs); threads that outnumber the cores pay for it (see the README).
  *
  * <p>The cores count as contended while a thread of this process has found no free place among the {@link Spinners}
  * in the last {@value #CONTENDED_MICROS} µs ({@link Spinners#refusedAt()}): more threads want to spin than may. One
