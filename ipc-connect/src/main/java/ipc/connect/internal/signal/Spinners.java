@@ -17,7 +17,7 @@ public final class Spinners {
     public static final int PLACES = placesFor(Runtime.getRuntime().availableProcessors());
     private static final AtomicInteger TAKEN = new AtomicInteger();
     /** Written at most once in this long, however many threads find no place: see {@link #refusedAt()}. */
-    private static final long REFUSED_GRAIN_MICROS = 50;
+    static final long REFUSED_GRAIN_MICROS = 50;
     private static final long REFUSED_GRAIN_NANOS = TimeUnit.MICROSECONDS.toNanos(REFUSED_GRAIN_MICROS);
     private static volatile long refusedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(1);
 

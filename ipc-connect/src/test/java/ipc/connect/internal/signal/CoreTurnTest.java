@@ -27,7 +27,7 @@ class CoreTurnTest {
         assertFalse(turn.yieldIfOver(start), "a turn that began after this clock reading is not over");
         refuseAPlace();
         // after the turn began (a grain at most before the refusal) by its length, and within a contended spell
-        long over = Spinners.refusedAt() + TimeUnit.MICROSECONDS.toNanos(50) + turn.length();
+        long over = Spinners.refusedAt() + TimeUnit.MICROSECONDS.toNanos(Spinners.REFUSED_GRAIN_MICROS) + turn.length();
         assertTrue(turn.yieldIfOver(over), "over, a place refused just before: yields");
         assertFalse(turn.yieldIfOver(over), "the next turn began with the yield");
 
