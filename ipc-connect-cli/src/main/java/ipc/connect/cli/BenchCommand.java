@@ -117,9 +117,9 @@ final class BenchCommand implements Callable<Integer> {
                     smallCell(pingPong));
         }
         pipelinedRow(results, "pipelined", requests + " small requests, `sendAsync`, 256 in flight (inline handler),"
-                + " futures completed on virtual threads");
+                + " futures completed on virtual threads; median of 5 batches");
         pipelinedRow(results, "pipelined-direct", requests + " small requests, `sendAsync`, 256 in flight (inline"
-                + " handler), futures completed directly (`Runnable::run`)");
+                + " handler), futures completed directly (`Runnable::run`); median of 5 batches");
         long[] spaced = results.get("spaced uds");
         String spacedCount = spaced == null ? "" : String.format(Locale.ROOT, "%,d", spaced[0]);
         spacedRow(results, "spaced", spacedCount + " small requests 0.2 ms apart (a client calling now and then),"
@@ -135,7 +135,7 @@ final class BenchCommand implements Callable<Integer> {
                 "download");
         System.out.println();
         System.out.println("Small requests: 11 bytes, empty response, timed one by one after a warm-up of as"
-                + " many (pipelined: five times as many); latency"
+                + " many (pipelined: five times as many, then five timed batches, the median one shown); latency"
                 + " p50 / p99 / p99.9 / max. Spaced and after idle: p50 / p99 / max; spaced requests each after a"
                 + " 0.2 ms `parkNanos` (about 0.25 ms with the timer's slack), after as many untimed; each first"
                 + " request after idle after untimed ones each after 2 ms idle, so that the paths waking both sides are"
@@ -183,11 +183,12 @@ final class BenchCommand implements Callable<Integer> {
                 r[3] / 1e3, r[4] / 1e3, r[5] / 1e3, r[6] / (r[1] / 1e9));
     }
 
+    /** A row of batches of pipelined requests: the median batch, then the slowest and fastest batch's rates. */
     private static void pipelinedRow(Map<String, long[]> results, String workload, String title) {
         long[] r = results.get(workload + " ipc");
         if (r != null) {
-            System.out.printf(Locale.ROOT, "| %s | %,.0f ms; %,.0f requests/s | (no equivalent) | | |%n", title,
-                    r[1] / 1e6, r[0] / (r[1] / 1e9));
+            System.out.printf(Locale.ROOT, "| %s | %,.0f ms; %,.0f requests/s (batches %,.0f-%,.0f) | (no equivalent)"
+                    + " | | |%n", title, r[1] / 1e6, r[0] / (r[1] / 1e9), r[0] / (r[3] / 1e9), r[0] / (r[2] / 1e9));
         }
     }
 

@@ -27,6 +27,8 @@ class BenchCommandTest {
     private static final String NUMBER = "[\\d,.]+";
     private static final String SMALL = NUMBER + " ms; " + NUMBER + " \\S+ each; " + NUMBER + " / " + NUMBER + " / "
             + NUMBER + " / " + NUMBER + " \\S+";
+    private static final String PIPELINED = NUMBER + " ms; " + NUMBER + " requests/s \\(batches " + NUMBER + "-"
+            + NUMBER + "\\)";
     private static final String IDLE = samplesCell(50);
     /** 2,000 requests make 40 spaced ones (a fiftieth). */
     private static final String SPACED = samplesCell(40);
@@ -43,9 +45,9 @@ class BenchCommandTest {
         assertRow(output, "Floor, without Ipc.Connect: 2,000 round trips of two threads of one process through shared"
                 + " memory, spinning \\(just before the inline row\\)", SMALL, "");
         assertRow(output, "2,000 small requests, `sendAsync`, 256 in flight \\(inline handler\\), futures completed on"
-                + " virtual threads", NUMBER + " ms; " + NUMBER + " requests/s", "\\(no equivalent\\)");
+                + " virtual threads; median of 5 batches", PIPELINED, "\\(no equivalent\\)");
         assertRow(output, "2,000 small requests, `sendAsync`, 256 in flight \\(inline handler\\), futures completed"
-                + " directly \\(`Runnable::run`\\)", NUMBER + " ms; " + NUMBER + " requests/s", "\\(no equivalent\\)");
+                + " directly \\(`Runnable::run`\\); median of 5 batches", PIPELINED, "\\(no equivalent\\)");
         assertRow(output, "40 small requests 0.2 ms apart \\(a client calling now and then\\), handler on a virtual"
                 + " thread", SPACED, SPACED);
         assertRow(output, "40 small requests 0.2 ms apart, handler inline", SPACED, SPACED);
