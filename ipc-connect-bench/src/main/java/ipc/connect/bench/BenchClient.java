@@ -266,8 +266,9 @@ public final class BenchClient {
 
     /**
      * Timed batches of the pipelined workloads. One batch of 100,000 lasts 40-120 ms, and on 2 cores its rate is
-     * bimodal: in ten batches after the same warm-up, most ran at 2.2-2.8 million requests/s and one or two at
-     * 0.8-1.3 (the client's reader then busy beside its caller and the dispatcher). So a single batch told little.
+     * bimodal: in a probe of this workload alone (completed directly), batches after the same warm-up ran at 0.7-2.8
+     * million requests/s, the median of ten or twelve at 1.7-2.5, the slow ones with the client's reader busy beside
+     * its caller and the dispatcher. So a single batch told little.
      */
     static final int PIPELINED_BATCHES = 5;
 
