@@ -266,9 +266,9 @@ public final class BenchClient {
 
     /**
      * Timed batches of the pipelined workloads. One batch of 100,000 lasts 40-120 ms, and on 2 cores its rate is
-     * bimodal: in a probe of this workload alone (completed directly), batches after the same warm-up ran at 0.7-2.8
-     * million requests/s, the median of ten or twelve at 1.7-2.5, the slow ones with the client's reader busy beside
-     * its caller and the dispatcher. So a single batch told little.
+     * bimodal: in a probe of this workload alone (completed directly), batches after the same warm-up ran at 0.4-2.8
+     * million requests/s, the median of ten or twelve at 1.4-2.5 as the host placed the cores, the slow ones with the
+     * client's reader busy beside its caller and the dispatcher. So a single batch told little.
      */
     static final int PIPELINED_BATCHES = 5;
 
