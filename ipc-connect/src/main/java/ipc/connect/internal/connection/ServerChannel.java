@@ -321,20 +321,18 @@ public final class ServerChannel implements AutoCloseable {
                         connectionCount = connections.size();
                     }
                 }
-                long now = 0;
-                boolean clock = work > 0 || waiter.isClockDue();
-                if (clock) {
-                    now = System.nanoTime();
+                if (work > 0 || waiter.isClockDue()) {
+                    long now = System.nanoTime();
                     // busy (inline handlers answering clients that call in loops), this thread need never block:
                     // while the cores are contended, other threads have its core in turn
                     turn.yieldIfOver(now);
-                }
-                if (clock && now - nextLivenessCheck >= 0) {
-                    nextLivenessCheck = now + LIVENESS_PERIOD_NANOS;
-                    for (ServerConnection connection : connections) {
-                        connection.checkClientAlive();
+                    if (now - nextLivenessCheck >= 0) {
+                        nextLivenessCheck = now + LIVENESS_PERIOD_NANOS;
+                        for (ServerConnection connection : connections) {
+                            connection.checkClientAlive();
+                        }
+                        reclaimAbandonedSlots(now);
                     }
-                    reclaimAbandonedSlots(now);
                 }
                 if (work > 0) {
                     waiter.reset();
