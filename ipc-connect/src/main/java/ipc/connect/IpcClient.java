@@ -28,6 +28,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * file. It is idempotent.
  */
 public final class IpcClient implements AutoCloseable {
+    private static final byte[] EMPTY = new byte[0];
     private static final Duration DEFAULT_ASYNC_TIMEOUT = Duration.ofSeconds(30);
     /** Longer timeouts are cut to this: a year is "no limit" in practice, and its nanoseconds fit a long. */
     private static final Duration LONGEST_TIMEOUT = Duration.ofDays(365);
@@ -130,7 +131,7 @@ public final class IpcClient implements AutoCloseable {
         long timeoutNanos = checkTimeout(timeout);
         ClientExchange exchange = connection(timeoutNanos).begin(timeoutNanos);
         switch (data) {
-            case IpcDataEmpty ignored -> exchange.sendBytes(new byte[0], 0, 0);
+            case IpcDataEmpty ignored -> exchange.sendBytes(EMPTY, 0, 0);
             case IpcDataBytes bytes -> exchange.sendBytes(bytes.array(), bytes.offset(), bytes.length());
             case IpcDataStream stream -> exchange.sendStream(stream.stream(), stream.closeStream());
             case IpcDataWriter writer -> exchange.sendWriter(writer.writer());

@@ -412,12 +412,19 @@ public final class ClientConnection implements AutoCloseable {
      */
     void watchDeadline(long deadlineNanos) {
         long relative = Math.max(0, deadlineNanos - epoch);
-        if (relative < asyncDeadline.getAndAccumulate(relative, Math::min)) {
-            doorbell.wakeSleepers(); // the reader may sleep toward a later deadline: it looks again
-            Thread parked = readerParked;
-            if (parked != null) {
-                LockSupport.unpark(parked);
+        // Calls with one timeout come in deadline order: only the first of a run writes (an atomic update writes even
+        // what it leaves unchanged). The reader, resetting this to none, then finds the others in the table.
+        long earliest;
+        do {
+            earliest = asyncDeadline.get();
+            if (relative >= earliest) {
+                return;
             }
+        } while (!asyncDeadline.compareAndSet(earliest, relative));
+        doorbell.wakeSleepers(); // the reader may sleep toward a later deadline: it looks again
+        Thread parked = readerParked;
+        if (parked != null) {
+            LockSupport.unpark(parked);
         }
     }
 
@@ -668,10 +675,14 @@ public final class ClientConnection implements AutoCloseable {
      * A thread of {@code sendAsync}, after sending: reads the responses that have come. If there were some (it
      * pipelines), the reader thread leaves the next ones to it for a while; if none (it may wait for this one
      * now), the reader goes on reading.
+     *
+     * @param sentAt when the request just sent began ({@code nanoTime}), well under a microsecond ago: the time of
+     *     this read, as near as the reader needs it, without a clock reading (26 ns on this project's machine, a
+     *     tenth of the caller's time for a request)
      */
-    void pollAfterSend() {
+    void pollAfterSend(long sentAt) {
         if (pollResponses() > 0) {
-            senderReadAt = System.nanoTime();
+            senderReadAt = sentAt;
         }
     }
 

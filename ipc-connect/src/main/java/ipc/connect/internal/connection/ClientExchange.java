@@ -54,7 +54,11 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     private final long timeoutNanos;
     private final long deadline;
     private final InboundStream response;
-    private final Credit requestCredit;
+    /**
+     * The request body's send window, made only for a body of more than one frame: a body of one frame is always
+     * within the initial window (four ring capacities), and every small request saves the object and its atomic take.
+     */
+    private volatile Credit requestCredit;
     /** Set once the request's last frame is written, or sending it has ended otherwise. */
     private volatile boolean requestDone;
     /** Set once the response has ended or failed. */
@@ -78,7 +82,6 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         this.requestId = requestId;
         this.timeoutNanos = timeoutNanos;
         this.deadline = System.nanoTime() + timeoutNanos;
-        this.requestCredit = new Credit(connection.window());
         this.response = new InboundStream(connection.window(), timeoutNanos, this);
     }
 
@@ -147,9 +150,10 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         FrameWriter writer = connection.requests();
         if (length <= writer.maxChunk()) {
             try {
-                // one frame within the initial window: written at once
-                writer.writeBody(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END, bytes, offset,
-                        length, requestCredit, timeoutNanos, this);
+                // one frame within the initial window: written at once, without credit
+                if (!stopSending()) {
+                    writer.write(FrameDescriptor.REQUEST_END, requestId, bytes, offset, length, timeoutNanos, this);
+                }
             } catch (IOException e) {
                 cancel(); // nothing reached the server: no CANCEL is written
                 throw e;
@@ -157,20 +161,41 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
             requestSent();
             return;
         }
+        Credit credit = newCredit();
         pump(() -> writer.writeBody(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END, bytes, offset,
-                length, requestCredit, timeoutNanos, this), null);
+                length, credit, timeoutNanos, this), null);
     }
 
     /** Streams {@code source} to its end as the request body, from a virtual thread. */
     public void sendStream(InputStream source, boolean closeSource) {
+        Credit credit = newCredit();
         pump(() -> connection.requests().writeStream(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END,
-                source, requestCredit, timeoutNanos, this), closeSource ? source : null);
+                source, credit, timeoutNanos, this), closeSource ? source : null);
     }
 
     /** Runs {@code body}'s writer to produce the request body, from a virtual thread. */
     public void sendWriter(IpcDataWriter.BodyWriter body) {
+        Credit credit = newCredit();
         pump(() -> connection.requests().writeFrom(requestId, FrameDescriptor.REQUEST, FrameDescriptor.REQUEST_END,
-                body, requestCredit, timeoutNanos, this), null);
+                body, credit, timeoutNanos, this), null);
+    }
+
+    /**
+     * The window of a body of more than one frame, made before its pump starts. A release or failure that finds no
+     * credit yet has set {@code cancelled} first (volatile), which the pump sees before its first take.
+     */
+    private Credit newCredit() {
+        Credit credit = new Credit(connection.window());
+        requestCredit = credit;
+        return credit;
+    }
+
+    /** Wakes the body's sender, if it waits for credit, for good. */
+    private void releaseCredit() {
+        Credit credit = requestCredit;
+        if (credit != null) {
+            credit.release();
+        }
     }
 
     private interface Body {
@@ -323,7 +348,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
             deliverAsync(); // the response began before this call: the reader found no future to complete
         }
         connection.watchDeadline(deadline);
-        connection.pollAfterSend(); // responses that have come meanwhile, without a hand-off to the reader
+        connection.pollAfterSend(startedAt()); // responses that have come meanwhile, without a hand-off to the reader
         return result;
     }
 
@@ -404,7 +429,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     /** Reader: the server's handler closed the request; the pump stops at its next frame. */
     void onStop() {
         stopped = true;
-        requestCredit.release();
+        releaseCredit();
     }
 
     /**
@@ -416,7 +441,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
             return;
         }
         cancelled = true;
-        requestCredit.release();
+        releaseCredit();
         connection.forget(this);
         if (sent && !response.isEnded()) {
             writeCancelSoon();
@@ -480,7 +505,10 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     }
 
     void onWindow(int bytes) {
-        requestCredit.grant(bytes);
+        Credit credit = requestCredit;
+        if (credit != null) {
+            credit.grant(bytes); // none for a body of one frame: its window needs no growing
+        }
     }
 
     void onRemoteError(String className, String message) {
@@ -500,7 +528,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         responseDone = true;
         if (!requestDone) {
             cancelled = true; // the pump stops and ends the request on the wire with CANCEL
-            requestCredit.release();
+            releaseCredit();
         }
         forgetIfDone();
     }
