@@ -25,6 +25,8 @@ import ipc.connect.internal.signal.SignalWaiter;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +54,15 @@ public final class ClientConnection implements AutoCloseable {
      */
     private static final long SENDER_TURN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     private static final AtomicInteger CONNECTION_COUNTER = new AtomicInteger();
+    private static final VarHandle SENDER_READ_AT;
+
+    static {
+        try {
+            SENDER_READ_AT = MethodHandles.lookup().findVarHandle(ClientConnection.class, "senderReadAt", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final String name;
     private final ChannelSettings settings;
@@ -682,7 +693,7 @@ public final class ClientConnection implements AutoCloseable {
      */
     void pollAfterSend(long sentAt) {
         if (pollResponses() > 0) {
-            senderReadAt = sentAt;
+            SENDER_READ_AT.setRelease(this, sentAt); // the reader only needs to see it soon: no fence
         }
     }
 

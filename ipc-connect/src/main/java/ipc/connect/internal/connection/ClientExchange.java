@@ -40,10 +40,14 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
      */
     private static final long SPIN_AFTER_WAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final VarHandle DELIVERED;
+    /** A release store of {@link #sent}: the volatile store of {@link #requestDone} after it is the fence for both. */
+    private static final VarHandle SENT;
 
     static {
         try {
-            DELIVERED = MethodHandles.lookup().findVarHandle(ClientExchange.class, "delivered", boolean.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            DELIVERED = lookup.findVarHandle(ClientExchange.class, "delivered", boolean.class);
+            SENT = lookup.findVarHandle(ClientExchange.class, "sent", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -247,7 +251,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     }
 
     private void requestSent() {
-        sent = true;
+        SENT.setRelease(this, true);
         requestDone = true;
         forgetIfDone(); // the response may have ended already, read by another thread while this one wrote
         if (cancelled && !response.isEnded()) {

@@ -5,6 +5,8 @@ import ipc.connect.IpcTimeoutException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -34,6 +36,23 @@ public final class InboundStream extends IpcInputStream {
     private static final int IN_PLACE = 3; // from the buffer or from a lent record, for readView
 
     private static final byte[] EMPTY = new byte[0];
+    /**
+     * Release stores of {@link #ended} and {@link #progress}: both are written under the lock, whose release follows,
+     * and read without it only by pollers that look again under the lock. A volatile store would add a full fence
+     * each, three in a response of one frame.
+     */
+    private static final VarHandle ENDED;
+    private static final VarHandle PROGRESS;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            ENDED = lookup.findVarHandle(InboundStream.class, "ended", boolean.class);
+            PROGRESS = lookup.findVarHandle(InboundStream.class, "progress", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** What {@link #lend} did: lent the chunk to a waiting view. */
     public static final int LENT = 0;
@@ -106,14 +125,17 @@ public final class InboundStream extends IpcInputStream {
     private MemorySegment viewSegment; // the memory of the last view if it was lent in place, else null
     private long viewOffset;
     private volatile Thread loanViewer; // the thread that took views of the lent record, while it is lent
-    /** Bumped (under the lock) whenever a waiting consumer has something new to look at: see Owner#pollFor. */
+    /**
+     * Bumped (under the lock, {@link #PROGRESS}) whenever a waiting consumer has something new to look at: see
+     * Owner#pollFor.
+     */
     private volatile int progress;
 
     private byte[] buffer = EMPTY;
     private int readIndex;
     private int size;
     private int lent; // bytes of the last view: kept from being overwritten, given back as window on the next read
-    private volatile boolean ended; // written under the lock; read without it by end() and isEnded()
+    private volatile boolean ended; // written under the lock (ENDED); read without it by end() and isEnded()
     private boolean closed;
     private boolean stalled;
     private IOException failure;
@@ -154,7 +176,7 @@ public final class InboundStream extends IpcInputStream {
         try {
             if (closed || failure != null || ended) {
                 if (last && !ended) {
-                    ended = true;
+                    ENDED.setRelease(this, true);
                     wakeConsumer();
                 }
                 return true;
@@ -177,7 +199,7 @@ public final class InboundStream extends IpcInputStream {
                 appendBuffered(source, offset + direct, rest);
             }
             if (last) {
-                ended = true;
+                ENDED.setRelease(this, true);
             }
             if (rest > 0 || last || direct > 0 && delivered == targetLength) {
                 wakeConsumer();
@@ -287,7 +309,7 @@ public final class InboundStream extends IpcInputStream {
         }
         lock.lock();
         try {
-            ended = true;
+            ENDED.setRelease(this, true);
             wakeConsumer();
         } finally {
             lock.unlock();
@@ -691,7 +713,7 @@ public final class InboundStream extends IpcInputStream {
 
     // holding the lock
     private void wakeConsumer() {
-        progress++; // only under the lock: no update is lost
+        PROGRESS.setRelease(this, progress + 1); // only under the lock: no update is lost
         if (readable != null) {
             readable.signalAll();
         }
