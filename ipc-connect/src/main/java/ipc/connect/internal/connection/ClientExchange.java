@@ -470,7 +470,9 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
      * @return {@code false} if the chunk was refused (offered again later)
      */
     boolean onData(MemorySegment buffer, long offset, int length, boolean end) {
-        if (!response.offer(buffer, offset, length, end)) {
+        if (!begun.isDone()) {
+            response.offerFirst(buffer, offset, length, end); // the caller gets the stream through begun
+        } else if (!response.offer(buffer, offset, length, end)) {
             return false;
         }
         afterChunk(end);

@@ -213,6 +213,27 @@ public final class InboundStream extends IpcInputStream {
     }
 
     /**
+     * {@link #offer(MemorySegment, long, int, boolean)} for the first chunk of a stream no other thread has yet: its
+     * consumer gets it only afterwards, through an edge that orders these writes before its reads (completing a
+     * future, starting a thread, or running on this thread). Always taken, without the lock: a body of one frame
+     * saves a lock and the fence of its release. A stream that is not fresh (failed or closed meanwhile by another
+     * thread) takes the locked path.
+     */
+    public void offerFirst(MemorySegment source, long offset, int length, boolean last) {
+        if (size != 0 || target != null || loan != null || closed || failure != null || ended) {
+            offer(source, offset, length, last);
+            return;
+        }
+        if (length > 0) {
+            ensureCapacity(length, last); // an array of the body's size if it comes whole: readAllBytes hands it over
+            appendBuffered(source, offset, length);
+        }
+        if (last) {
+            ENDED.setRelease(this, true); // after the bytes: a thread that sees the end sees them
+        }
+    }
+
+    /**
      * Wakes the waiting read if chunks went into its array without waking it. The producer calls this once it has
      * offered what there was (the end of its pass over the ring): a read lending a large array is then woken once
      * per pass, not once per chunk.
@@ -679,6 +700,14 @@ public final class InboundStream extends IpcInputStream {
     /** Closes the stream; if it had not ended, the rest of the body is discarded. Idempotent. */
     @Override
     public void close() {
+        if (ended && size == 0 && loan == null && !stalled && !closed) {
+            // Read whole (every small response): nothing to give back, stop or wake, and the producer is done with
+            // the stream. Only the flag is set, without the lock (a read racing with this close returns -1 or
+            // fails as closed, either way), and no buffer is touched. Stale values of the fields read here (another
+            // thread's close) only ever send it down the locked path: after the end, they change only toward it.
+            closed = true;
+            return;
+        }
         boolean early;
         boolean drained;
         boolean giveBack;

@@ -483,6 +483,10 @@ final class ServerConnection {
                 if (lending == InboundStream.LENT) {
                     lentTo = exchange;
                     requests.lend();
+                } else if (first) {
+                    // its handler gets the stream once dispatched, below: no read waits to be woken
+                    exchange.request().offerFirst(buffer, chunkOffset, chunkLength,
+                            kind == FrameDescriptor.REQUEST_END);
                 } else if (!exchange.request().offer(buffer, chunkOffset, chunkLength,
                         kind == FrameDescriptor.REQUEST_END)) {
                     blocked = true;

@@ -161,6 +161,50 @@ class InboundStreamTest {
         assertTrue(closed.isEnded());
     }
 
+    @Test
+    void aFirstChunkOfferedBeforeTheHandOverIsReadLikeAnyOther() throws IOException {
+        InboundStream whole = stream(64, 0);
+        whole.offerFirst(bytes(0, 11), 0, 11, true);
+        assertTrue(whole.isEnded());
+        assertArrayEquals(bytes(0, 11).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), whole.readAllBytes());
+
+        InboundStream streaming = stream(64, 0);
+        streaming.offerFirst(bytes(0, 40), 0, 40, false);
+        assertFalse(streaming.isEnded());
+        assertFalse(streaming.offer(bytes(40, 40), 0, 40, true), "80 bytes: more than the 64 buffered");
+        byte[] into = new byte[24];
+        assertEquals(24, streaming.read(into));
+        assertEquals((byte) 23, into[23]);
+        assertTrue(streaming.offer(bytes(40, 40), 0, 40, true), "16 left and 40 more: within the 64");
+        byte[] rest = streaming.readAllBytes();
+        assertEquals(56, rest.length);
+        assertEquals((byte) 24, rest[0]);
+        assertEquals((byte) 79, rest[55]);
+
+        InboundStream failed = stream(64, 0);
+        failed.close(); // not fresh (another thread closed it): the locked path, which drops the chunk
+        failed.offerFirst(bytes(0, 8), 0, 8, true);
+        assertThrows(IOException.class, failed::read);
+    }
+
+    @Test
+    void closingABodyReadWholeNeedsNothingElseAndReadsThenFail() throws IOException {
+        InboundStream in = stream(64, 0);
+        in.offerFirst(bytes(0, 8), 0, 8, true);
+        assertEquals(8, in.readAllBytes().length);
+        in.close();
+        in.close();
+        assertEquals(0, earlyCloses, "not early: the body ended");
+        assertEquals(List.of(), credits);
+        assertThrows(IOException.class, in::read, "closed");
+
+        InboundStream unread = stream(64, 0);
+        unread.offerFirst(bytes(0, 8), 0, 8, true);
+        unread.close(); // 8 bytes buffered: the locked close discards them
+        assertEquals(0, earlyCloses);
+        assertThrows(IOException.class, unread::read);
+    }
+
     /**
      * Chunks that leave room in a waiting read's array do not wake it: the producer's flush, at the end of its pass,
      * does.
