@@ -154,10 +154,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         FrameWriter writer = connection.requests();
         if (length <= writer.maxChunk()) {
             try {
-                // one frame within the initial window: written at once, without credit
-                if (!stopSending()) {
-                    writer.write(FrameDescriptor.REQUEST_END, requestId, bytes, offset, length, timeoutNanos, this);
-                }
+                writer.writeWhole(requestId, FrameDescriptor.REQUEST_END, bytes, offset, length, timeoutNanos, this);
             } catch (IOException e) {
                 cancel(); // nothing reached the server: no CANCEL is written
                 throw e;

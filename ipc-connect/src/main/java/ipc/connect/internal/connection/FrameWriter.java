@@ -158,6 +158,22 @@ public final class FrameWriter {
     }
 
     /**
+     * Writes a body of at most {@link #maxChunk()} bytes as one {@code endKind} frame, without taking credit: the
+     * receiver's initial window (four ring capacities) always holds it. A small body so costs no atomic update of a
+     * window, and needs none made.
+     *
+     * @return {@code true} if the frame was written; {@code false}, writing nothing, if the sender stopped first
+     */
+    public boolean writeWhole(long requestId, int endKind, byte[] bytes, int offset, int length,
+                              long stallTimeoutNanos, Outgoing sending) throws IOException {
+        if (sending.stopSending()) {
+            return false;
+        }
+        write(endKind, requestId, bytes, offset, length, stallTimeoutNanos, sending);
+        return true;
+    }
+
+    /**
      * Writes {@code length} bytes of {@code bytes} as frames of {@code dataKind}, the last of them as
      * {@code endKind}, each within the receiver's window.
      *

@@ -229,8 +229,13 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     /** Sends {@code length} bytes of {@code bytes} as the whole response. */
     public void respond(byte[] bytes, int offset, int length) throws IOException {
         beginResponse();
-        connection.responses().writeBody(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END, bytes,
-                offset, length, responseCredit, 0, this);
+        FrameWriter writer = connection.responses();
+        if (length <= writer.maxChunk()) {
+            writer.writeWhole(requestId, FrameDescriptor.RESPONSE_END, bytes, offset, length, 0, this);
+        } else {
+            writer.writeBody(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END, bytes, offset, length,
+                    responseCredit, 0, this);
+        }
     }
 
     /** Sends an empty response. */

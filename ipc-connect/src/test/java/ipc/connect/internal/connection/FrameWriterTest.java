@@ -1,6 +1,7 @@
 package ipc.connect.internal.connection;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -129,6 +130,37 @@ class FrameWriterTest {
         writing.done().get(30, TimeUnit.SECONDS);
         assertTrue(seenParked > frames / 2, "the writer was parked before only " + seenParked + " of " + frames
                 + " reads: it polled for room instead of waiting for the consumer's poller");
+    }
+
+    @Test
+    void aWholeBodyIsOneEndFrameWithoutCreditAndNothingOnceTheSenderStopped() throws Exception {
+        Ring ring = Ring.create();
+        int length = ring.writer().maxChunk();
+        byte[] body = new byte[length];
+        Arrays.fill(body, (byte) 7);
+        Outgoing stopped = new Outgoing() {
+            @Override
+            public boolean stopSending() {
+                return true;
+            }
+
+            @Override
+            public String description() {
+                return "stopped body";
+            }
+        };
+        assertFalse(ring.writer().writeWhole(1, FrameDescriptor.REQUEST_END, body, 0, length, NO_LIMIT, stopped));
+        assertTrue(ring.writer().writeWhole(2, FrameDescriptor.REQUEST_END, body, 0, length, NO_LIMIT, BODY));
+        int[] frames = {0};
+        ring.consumer().read((kind, buffer, offset, frameLength) -> {
+            frames[0]++;
+            assertEquals(FrameDescriptor.REQUEST_END, kind);
+            assertEquals(2, buffer.get(ValueLayout.JAVA_LONG_UNALIGNED, offset + FrameDescriptor.REQUEST_ID_OFFSET));
+            assertEquals(FrameDescriptor.HEADER_LENGTH + length, frameLength);
+            assertEquals((byte) 7, buffer.get(ValueLayout.JAVA_BYTE, offset + frameLength - 1));
+            return true;
+        }, 64);
+        assertEquals(1, frames[0], "the stopped body wrote nothing");
     }
 
     @Test
