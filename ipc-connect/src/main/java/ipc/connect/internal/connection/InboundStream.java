@@ -216,12 +216,12 @@ public final class InboundStream extends IpcInputStream {
      * {@link #offer(MemorySegment, long, int, boolean)} for the first chunk of a stream no other thread has yet: its
      * consumer gets it only afterwards, through an edge that orders these writes before its reads (completing a
      * future, starting a thread, or running on this thread). Always taken, without the lock: a body of one frame
-     * saves a lock and the fence of its release. A stream that is not fresh (failed or closed meanwhile by another
-     * thread) takes the locked path.
+     * saves a lock and the fence of its release. A stream failed or closed meanwhile by another thread (its
+     * connection lost) takes the locked path, which drops the chunk.
      */
     public void offerFirst(MemorySegment source, long offset, int length, boolean last) {
-        if (size != 0 || target != null || loan != null || closed || failure != null || ended) {
-            offer(source, offset, length, last);
+        if (closed || failure != null || ended) {
+            offer(source, offset, length, last); // taken and dropped: true
             return;
         }
         if (length > 0) {
