@@ -32,13 +32,24 @@ final class ProcCpu {
 
     /** CPU time of each thread of a process, by "tid name". */
     static Map<String, Long> ofThreads(long pid) throws IOException {
+        Map<String, Long> threads = schedstat(pid, 0);
+        threads.replaceAll((thread, nanos) -> nanos / 1_000_000);
+        return threads;
+    }
+
+    /** How many times each thread of a process has been put on a core (its wakes, for a sleeper), by "tid name". */
+    static Map<String, Long> runsOfThreads(long pid) throws IOException {
+        return schedstat(pid, 2);
+    }
+
+    /** One field of each thread's schedstat: 0 the nanoseconds run, 1 those waited for a core, 2 the runs. */
+    private static Map<String, Long> schedstat(long pid, int field) throws IOException {
         Map<String, Long> threads = new TreeMap<>();
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
             for (Path task : tasks) {
                 try {
-                    long nanos = Long.parseLong(Files.readString(task.resolve("schedstat")).split(" ")[0]);
-                    threads.put(task.getFileName() + " " + Files.readString(task.resolve("comm")).strip(),
-                            nanos / 1_000_000);
+                    long value = Long.parseLong(Files.readString(task.resolve("schedstat")).strip().split(" ")[field]);
+                    threads.put(task.getFileName() + " " + Files.readString(task.resolve("comm")).strip(), value);
                 } catch (NoSuchFileException ended) {
                     // the thread ended meanwhile
                 }

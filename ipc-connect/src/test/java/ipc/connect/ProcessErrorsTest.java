@@ -168,12 +168,16 @@ class ProcessErrorsTest {
             assertArrayEquals(utf8("x"), client.sendAndReceive(utf8("x"), TIMEOUT));
             Thread.sleep(2000); // both sides go past their spin phase, and the new server past its start-up work
             var serverBefore = ProcCpu.ofThreads(server.process().pid());
+            var serverRunsBefore = ProcCpu.runsOfThreads(server.process().pid());
             long clientBefore = ProcCpu.ofThreadsNamed("ipc-connect-client-");
+            var clientRunsBefore = ProcCpu.runsOfThreads(ProcessHandle.current().pid());
             Thread.sleep(3000);
             var serverUsed = ProcCpu.used(serverBefore, ProcCpu.ofThreads(server.process().pid()));
+            var serverRuns = ProcCpu.used(serverRunsBefore, ProcCpu.runsOfThreads(server.process().pid()));
             long clientUsed = ProcCpu.ofThreadsNamed("ipc-connect-client-") - clientBefore;
+            var clientRuns = ProcCpu.used(clientRunsBefore, ProcCpu.runsOfThreads(ProcessHandle.current().pid()));
             // Compiling is start-up work, not polling: the JIT's threads are left out. A busy-polling thread would
-            // use ~3000 ms here; a sleeping dispatcher wakes 10 times a second with a connection, once without (the
+            // use ~3000 ms here; a sleeping dispatcher wakes once a second, ten times while a handler is at work (the
             // fallback: every 13 ms at most, so a test server's 16 channels add up to a few percent of a core).
             var polling = new java.util.TreeMap<>(serverUsed);
             polling.keySet().removeIf(thread -> thread.contains("CompilerThre"));
@@ -194,6 +198,17 @@ class ProcessErrorsTest {
                         + breakdown);
             }
             assertTrue(clientUsed < limit, "client reader used " + clientUsed + " ms of CPU in 3 s idle");
+            if (!fallback) {
+                // With nothing pending, the reader and the dispatchers look at their peers once a second: about 3
+                // wakes each here (30 when they looked ten times a second, as they still do while calls are under way)
+                var wakes = new java.util.TreeMap<String, Long>();
+                serverRuns.forEach((thread, runs) -> wakes.put("server " + thread, runs));
+                clientRuns.forEach((thread, runs) -> wakes.put("client " + thread, runs));
+                wakes.keySet().removeIf(thread -> !thread.contains(" ipc-connect-"));
+                System.out.println("idle 3 s: wakes " + wakes);
+                wakes.forEach((thread, runs) -> assertTrue(runs < 12, thread + " woke " + runs + " times in 3 s idle"
+                        + " (all: " + wakes + ")"));
+            }
             assertArrayEquals(utf8("y"), client.sendAndReceive(utf8("y"), TIMEOUT));
         }
     }

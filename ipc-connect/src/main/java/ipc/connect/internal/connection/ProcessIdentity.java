@@ -44,9 +44,10 @@ public record ProcessIdentity(long pid, long startMillis) {
     /**
      * Asks whether a process still runs: in full (pid, then start time through {@code info()}, several reads of
      * /proc) until it has been found once, then through its handle, whose {@code isAlive} reads its start time once
-     * and compares it with the one it was made with. A poller asks ten times a second, each time after a sleep, when
-     * every system call is slow: an idle client reader or dispatcher used 0.4-0.5% of a core with the full check,
-     * 0.3% with this (measured through schedstat, 10 s idle).
+     * and compares it with the one it was made with. A poller asks ten times a second while calls are under way, and
+     * once a second when idle, each time after a sleep, when every system call is slow: an idle client reader or
+     * dispatcher asking ten times a second used 0.4-0.5% of a core with the full check, 0.3% with this (measured
+     * through schedstat, 10 s idle).
      */
     public static final class Watch {
         private final ProcessIdentity identity;
