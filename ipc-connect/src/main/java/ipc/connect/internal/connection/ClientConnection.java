@@ -45,14 +45,6 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class ClientConnection implements AutoCloseable {
     private static final System.Logger LOG = ServerChannel.LOG;
-    private static final long LIVENESS_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    /**
-     * How often the reader asks whether the server still runs while no exchange is pending (and how long it sleeps
-     * then): nobody waits to be told, and a call that begins wakes it (a caller that stops polling, an async
-     * deadline), whereupon it asks within {@link #LIVENESS_PERIOD_NANOS}. Each look costs a wake and a few reads of
-     * /proc: ten a second kept an idle reader at 0.3-0.6% of a core.
-     */
-    static final long IDLE_LIVENESS_PERIOD_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final int READ_LIMIT = 64;
     /**
      * While a thread of {@code sendAsync} finds responses to read (it looks after each request), the reader thread
@@ -306,7 +298,7 @@ public final class ClientConnection implements AutoCloseable {
 
     private void awaitAccept(long deadline) throws IOException {
         long pause = 10_000;
-        long nextLivenessCheck = System.nanoTime() + LIVENESS_PERIOD_NANOS;
+        LivenessSchedule liveness = new LivenessSchedule();
         while (true) {
             int state = getIntAcquire(segment, ConnectionDescriptor.SERVER_STATE_OFFSET);
             if (state == ConnectionDescriptor.SERVER_ACCEPTED) {
@@ -319,11 +311,8 @@ public final class ClientConnection implements AutoCloseable {
                 throw new IpcConnectException(description + ": the server is closing");
             }
             long now = System.nanoTime();
-            if (now - nextLivenessCheck >= 0) {
-                nextLivenessCheck = now + LIVENESS_PERIOD_NANOS;
-                if (!server.isAlive()) {
-                    throw new IpcConnectException(description + ": the server process is gone");
-                }
+            if (liveness.due(now, true) && !server.isAlive()) {
+                throw new IpcConnectException(description + ": the server process is gone");
             }
             if (now - deadline >= 0) {
                 throw new IpcConnectException(description + ": the server did not accept the connection in time");
@@ -517,8 +506,8 @@ public final class ClientConnection implements AutoCloseable {
 
     private void run() {
         SignalWaiter waiter = new SignalWaiter(doorbell, settings.spinCount(), settings.yieldCount(),
-                IDLE_LIVENESS_PERIOD_NANOS);
-        long lastLivenessCheck = System.nanoTime();
+                LivenessSchedule.IDLE_PERIOD_NANOS);
+        LivenessSchedule liveness = new LivenessSchedule();
         boolean afterCallers = false;
         long senderTurnOver = senderReadAt; // the last read of a sender found to be over its turn
         CoreTurn turn = new CoreTurn();
@@ -531,7 +520,7 @@ public final class ClientConnection implements AutoCloseable {
                     waiter.stopSpinning(); // the caller may spin in this thread's place
                     readerParked = Thread.currentThread();
                     if (pollingCallers.get() > 0) {
-                        LockSupport.parkNanos(untilDeadline(System.nanoTime(), LIVENESS_PERIOD_NANOS));
+                        LockSupport.parkNanos(untilDeadline(System.nanoTime(), LivenessSchedule.BUSY_PERIOD_NANOS));
                     }
                     readerParked = null;
                 }
@@ -562,15 +551,12 @@ public final class ClientConnection implements AutoCloseable {
                 long now = clock ? System.nanoTime() : 0;
                 long untilLivenessCheck = 0;
                 if (clock) {
-                    long livenessPeriod = exchanges.isEmpty() ? IDLE_LIVENESS_PERIOD_NANOS : LIVENESS_PERIOD_NANOS;
-                    if (now - lastLivenessCheck >= livenessPeriod) {
-                        lastLivenessCheck = now;
-                        if (!server.isAlive()) {
-                            die(new IpcClosedException(description + ": the server process died"), Level.INFO);
-                            return;
-                        }
+                    boolean pending = !exchanges.isEmpty();
+                    if (liveness.due(now, pending) && !server.isAlive()) {
+                        die(new IpcClosedException(description + ": the server process died"), Level.INFO);
+                        return;
                     }
-                    untilLivenessCheck = lastLivenessCheck + livenessPeriod - now;
+                    untilLivenessCheck = liveness.untilNext(now, pending);
                     checkDeadlines(now);
                     // busy (a response streaming, responses pipelined), this thread need never block: while the
                     // cores are contended, other threads have its core in turn

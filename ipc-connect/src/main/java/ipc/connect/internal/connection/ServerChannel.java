@@ -43,13 +43,6 @@ import java.util.function.Consumer;
  */
 public final class ServerChannel implements AutoCloseable {
     static final System.Logger LOG = System.getLogger("ipc.connect");
-    private static final long LIVENESS_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    /**
-     * How often the dispatcher asks whether its clients still run while no handler is at work (and how long it
-     * sleeps then): a dead idle client only holds its connection a little longer. Ten looks a second kept an idle
-     * dispatcher at 0.3-0.7% of a core.
-     */
-    private static final long IDLE_LIVENESS_PERIOD_NANOS = TimeUnit.SECONDS.toNanos(1);
     /**
      * How long a dispatcher with no connection sleeps: it has no client to check, only slots abandoned by clients
      * that died while connecting (a connecting client rings the doorbell, which wakes it at once).
@@ -310,8 +303,9 @@ public final class ServerChannel implements AutoCloseable {
     private void run() {
         SignalWaiter waiter = new SignalWaiter(doorbell, settings.spinCount(), settings.yieldCount(),
                 UNCONNECTED_SLEEP_NANOS);
-        long lastLivenessCheck = System.nanoTime();
-        long untilLivenessCheck = LIVENESS_PERIOD_NANOS; // as of the last clock reading
+        // a dead client whose connection is idle only holds it a little longer: looked for once a second then
+        LivenessSchedule liveness = new LivenessSchedule();
+        long untilLivenessCheck = LivenessSchedule.BUSY_PERIOD_NANOS; // as of the last clock reading
         CoreTurn turn = new CoreTurn();
         try {
             while (!stopping) {
@@ -333,15 +327,13 @@ public final class ServerChannel implements AutoCloseable {
                     // busy (inline handlers answering clients that call in loops), this thread need never block:
                     // while the cores are contended, other threads have its core in turn
                     turn.yieldIfOver(now);
-                    long livenessPeriod = handlersWorking ? LIVENESS_PERIOD_NANOS : IDLE_LIVENESS_PERIOD_NANOS;
-                    if (now - lastLivenessCheck >= livenessPeriod) {
-                        lastLivenessCheck = now;
+                    if (liveness.due(now, handlersWorking)) {
                         for (ServerConnection connection : connections) {
                             connection.checkClientAlive();
                         }
                         reclaimAbandonedSlots(now);
                     }
-                    untilLivenessCheck = lastLivenessCheck + livenessPeriod - now;
+                    untilLivenessCheck = liveness.untilNext(now, handlersWorking);
                 }
                 if (work > 0) {
                     waiter.reset();
