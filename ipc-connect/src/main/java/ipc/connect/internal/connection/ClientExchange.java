@@ -349,6 +349,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
             deliverAsync(); // the response began before this call: the reader found no future to complete
         }
         connection.watchDeadline(deadline);
+        connection.readerNeeded();
         connection.pollAfterSend(startedAt()); // responses that have come meanwhile, without a hand-off to the reader
         return result;
     }
