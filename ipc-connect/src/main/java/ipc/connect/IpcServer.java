@@ -158,10 +158,17 @@ public final class IpcServer implements AutoCloseable {
      * {@link ServerExchange#pollNextRequest}).
      */
     private void handleThenNext(IpcServerRequestHandler handler, ServerExchange exchange) {
-        for (ServerExchange next = exchange; next != null;
-                next = next.pollNextRequest(NEXT_REQUEST_NANOS, handlersWaiting)) {
-            Thread.interrupted(); // an interrupt left by one handler is not the next one's
-            handle(handler, next);
+        ServerExchange next = exchange;
+        try {
+            while (next != null) {
+                Thread.interrupted(); // an interrupt left by one handler is not the next one's
+                handle(handler, next);
+                next = next.pollNextRequest(NEXT_REQUEST_NANOS, handlersWaiting);
+            }
+        } finally {
+            if (next != null) {
+                next.endPolling(); // failed: the connection's next request must not wait for this thread
+            }
         }
     }
 

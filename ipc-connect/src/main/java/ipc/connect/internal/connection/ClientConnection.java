@@ -132,7 +132,7 @@ public final class ClientConnection implements AutoCloseable {
         int capacity = settings.ringCapacity();
         this.requests = new FrameWriter(
                 new OneToOneRing(segment, ConnectionDescriptor.requestRingOffset(), capacity), serverDoorbell,
-                ConnectionDescriptor.CLIENT_REQUEST_BYTES_OFFSET);
+                this::otherExchangesPending, ConnectionDescriptor.CLIENT_REQUEST_BYTES_OFFSET);
         this.responses = new OneToOneRing(segment, ConnectionDescriptor.responseRingOffset(capacity), capacity);
         this.description = "channel '" + name + "' (server pid " + server.pid() + ")";
     }
@@ -405,6 +405,25 @@ public final class ClientConnection implements AutoCloseable {
 
     void forget(ClientExchange exchange) {
         exchanges.remove(exchange);
+    }
+
+    /**
+     * Request writer: whether exchanges other than the writing one are pending, whose handlers may be at work. A
+     * handler's thread counts as polling the request ring while it answers a call that came alone, and reads the ring
+     * again only once it has answered ({@code ServerConnection.pollNext}): a request written while another is pending
+     * wakes the dispatcher even if handlers poll. One that comes alone finds that thread polling again, or about to.
+     */
+    private boolean otherExchangesPending() {
+        return exchanges.size() > 1;
+    }
+
+    /**
+     * A CANCEL frame was written: it wakes the dispatcher even if handlers poll. The cancelled exchange is no longer
+     * pending, but its handler may be at work still, counted as polling: the frame's reader takes that count back,
+     * so that the requests that come next, alone, wake the dispatcher ({@code ServerConnection.onFrame}).
+     */
+    void cancelWritten() {
+        serverDoorbell.wakeSleepers();
     }
 
     /** Exchanges not over yet: sent (or being sent) and not fully answered, or not given up. */

@@ -259,13 +259,16 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
     private void writeCancel() {
         try {
             connection.requests().write(FrameDescriptor.CANCEL, requestId, EMPTY, 0, 0, timeoutNanos, this);
+            connection.cancelWritten();
         } catch (IOException ignored) {
             // the connection is gone: nothing left to cancel
         }
     }
 
     private void writeCancelSoon() {
-        if (!connection.requests().tryWriteEmpty(FrameDescriptor.CANCEL, requestId)) {
+        if (connection.requests().tryWriteEmpty(FrameDescriptor.CANCEL, requestId)) {
+            connection.cancelWritten();
+        } else {
             Thread.ofVirtual().name("ipc-connect-cancel-" + requestId).start(this::writeCancel);
         }
     }

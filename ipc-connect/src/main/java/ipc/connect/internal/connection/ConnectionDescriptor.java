@@ -70,7 +70,9 @@ import ipc.connect.internal.signal.SignalDescriptor;
  */
 public final class ConnectionDescriptor {
     public static final long MAGIC = 0x314E4E4F43435049L; // "IPCCONN1" little-endian
-    public static final int LAYOUT_VERSION = 2; // 2: the server pollers count
+    // 2: the server pollers count; 3: a handler answering a call may count as a poller (the client wakes the
+    // dispatcher anyway while another call is pending)
+    public static final int LAYOUT_VERSION = 3;
 
     public static final int MAGIC_OFFSET = 0;
     public static final int LAYOUT_VERSION_OFFSET = 8;

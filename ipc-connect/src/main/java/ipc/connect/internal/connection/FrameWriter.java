@@ -14,6 +14,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -46,6 +47,8 @@ public final class FrameWriter {
 
     private final OneToOneRing ring;
     private final Signal peer;
+    /** Whether the consumer's pollers may be busy with an earlier frame: see {@link Signal#signal(BooleanSupplier)}. */
+    private final BooleanSupplier pollersMayBeBusy;
     private final ReentrantLock lock = new ReentrantLock();
     private final int maxChunk;
     private final long bodyBytesCounter;
@@ -63,8 +66,20 @@ public final class FrameWriter {
      * @param bodyBytesCounter offset in the ring's segment of the counter of body bytes written
      */
     public FrameWriter(OneToOneRing ring, Signal peer, long bodyBytesCounter) {
+        this(ring, peer, () -> false, bodyBytesCounter);
+    }
+
+    /**
+     * @param ring the ring this process produces into
+     * @param peer the signal the consumer's poller sleeps on
+     * @param pollersMayBeBusy whether the consumer's pollers, if counted, may be busy with an earlier frame: a write
+     *     then wakes the consumer anyway ({@link Signal#signal(BooleanSupplier)})
+     * @param bodyBytesCounter offset in the ring's segment of the counter of body bytes written
+     */
+    public FrameWriter(OneToOneRing ring, Signal peer, BooleanSupplier pollersMayBeBusy, long bodyBytesCounter) {
         this.ring = ring;
         this.peer = peer;
+        this.pollersMayBeBusy = pollersMayBeBusy;
         this.bodyBytesCounter = bodyBytesCounter;
         this.maxChunk = ring.maxPayloadLength() - FrameDescriptor.HEADER_LENGTH;
         this.peerWokenAt = System.nanoTime() - (1L << 62);
@@ -143,7 +158,7 @@ public final class FrameWriter {
     }
 
     private void signalPeer() {
-        if (peer.signal()) {
+        if (peer.signal(pollersMayBeBusy)) {
             peerWokenAt = System.nanoTime();
         }
     }
@@ -318,6 +333,7 @@ public final class FrameWriter {
                     waitsWithoutPoll = WAITS_WITHOUT_POLL;
                 }
             }
+            sending.beforeWaitingForRoom();
             headAtWait = ring.headPosition();
             roomWaiter = Thread.currentThread();
             try {

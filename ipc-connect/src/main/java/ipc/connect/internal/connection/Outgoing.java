@@ -10,4 +10,8 @@ interface Outgoing {
 
     /** Names the body in exception messages (channel and request). */
     String description();
+
+    /** The writer is about to park until the consumer makes room in the ring (after a poll for it ran out). */
+    default void beforeWaitingForRoom() {
+    }
 }

@@ -104,7 +104,21 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
      * @return that request, or {@code null} if none came (or the thread stepped aside)
      */
     public ServerExchange pollNextRequest(long nanos, BooleanSupplier stepAside) {
-        return connection.pollNext(nanos, stepAside);
+        return connection.pollNext(nanos, stepAside, this);
+    }
+
+    /**
+     * The handler's thread is done with this exchange and polls for no next one (or failed): it no longer counts as
+     * polling its connection (see {@link ServerConnection#pollNext}). Idempotent.
+     */
+    public void endPolling() {
+        connection.releaseCarried(this);
+    }
+
+    // a response writer about to park for room: the client's signal that it has made some must wake the dispatcher
+    @Override
+    public void beforeWaitingForRoom() {
+        connection.releaseCarried(this);
     }
 
     /** Whether the whole request body has arrived. */
@@ -233,6 +247,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         if (length <= writer.maxChunk()) {
             writer.writeWhole(requestId, FrameDescriptor.RESPONSE_END, bytes, offset, length, 0, this);
         } else {
+            connection.releaseCarried(this); // it may wait for the client's window
             writer.writeBody(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END, bytes, offset, length,
                     responseCredit, 0, this);
         }
@@ -251,6 +266,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
      */
     public void respond(InputStream source) throws IOException {
         beginResponse();
+        connection.releaseCarried(this); // the source may block, or be slow to close once the response has ended
         try {
             connection.responses().writeStream(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END,
                     source, responseCredit, 0, this);
@@ -267,6 +283,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
      */
     public void respond(IpcDataWriter.BodyWriter body) throws IOException {
         beginResponse();
+        connection.releaseCarried(this); // the writer may wait for the client's window
         try {
             connection.responses().writeFrom(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END,
                     body, responseCredit, 0, this);

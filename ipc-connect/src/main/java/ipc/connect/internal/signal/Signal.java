@@ -6,6 +6,7 @@ import static ipc.connect.internal.memory.SharedAccess.getIntVolatile;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.util.function.BooleanSupplier;
 
 /**
  * A wait/wake point in shared memory laid out by {@link SignalDescriptor}.
@@ -25,6 +26,7 @@ import java.lang.invoke.VarHandle;
 public final class Signal {
     /** The kernel's wait of this platform, or {@code null}: the portable fallback. */
     private static final KernelWait KERNEL = KernelWait.forThisPlatform();
+    private static final BooleanSupplier NEVER = () -> false;
 
     private final MemorySegment segment;
     private final long offset;
@@ -76,7 +78,17 @@ public final class Signal {
      * @return whether sleepers were woken (a system call was made, and they will take a while to run)
      */
     public boolean signal() {
-        return wakeAnnounced(true);
+        return wakeAnnounced(true, NEVER);
+    }
+
+    /**
+     * {@link #signal()}, except that counted pollers do not spare the wake while {@code pollersMayBeBusy} holds:
+     * a poller may be busy with earlier data, and read this only once done with it (a server's handler thread counts
+     * as polling its connection while it answers a call: see the connection layer). Asked only when sleepers are
+     * announced and pollers counted.
+     */
+    public boolean signal(BooleanSupplier pollersMayBeBusy) {
+        return wakeAnnounced(true, pollersMayBeBusy);
     }
 
     /**
@@ -84,15 +96,15 @@ public final class Signal {
      * see to (a deadline, room made by their own process, what a poller leaves unread).
      */
     public void wakeSleepers() {
-        wakeAnnounced(false);
+        wakeAnnounced(false, NEVER);
     }
 
     /** The writer's side of the Dekker pair: a full fence, then the announced sleepers (and pollers) are read. */
-    private boolean wakeAnnounced(boolean unlessPolled) {
+    private boolean wakeAnnounced(boolean unlessPolled, BooleanSupplier pollersMayBeBusy) {
         VarHandle.fullFence();
         try {
             if (getIntVolatile(segment, offset + SignalDescriptor.WAITERS_OFFSET) != 0 && (!unlessPolled
-                    || getIntVolatile(pollersSegment, pollersOffset) == 0)) {
+                    || getIntVolatile(pollersSegment, pollersOffset) == 0 || pollersMayBeBusy.getAsBoolean())) {
                 wakeAll();
                 return true;
             }

@@ -51,6 +51,28 @@ class SignalTest {
     }
 
     @Test
+    void aWriterWhosePollersMayBeBusyWakesTheSleepersAnyway() {
+        AtomicBoolean busy = new AtomicBoolean();
+        AtomicBoolean asked = new AtomicBoolean();
+        assertFalse(signal.signal(() -> asked.getAndSet(true)), "nobody announced: no wake");
+        assertFalse(asked.get(), "asked only when sleepers are announced and pollers counted");
+
+        signal.announce();
+        assertTrue(signal.signal(() -> asked.getAndSet(true)), "no poller: the sleeper is woken");
+        assertFalse(asked.get(), "asked only when pollers are counted");
+        assertEquals(1, sequence());
+
+        signal.startPolling();
+        assertFalse(signal.signal(busy::get), "a poller free to read: the writer skips the wake");
+        assertEquals(1, sequence());
+        busy.set(true);
+        assertTrue(signal.signal(busy::get), "the poller may be busy with earlier data: the sleeper is woken");
+        assertEquals(2, sequence());
+        signal.stopPolling();
+        signal.retract();
+    }
+
+    @Test
     void pollersCountedApartSpareOnlyTheWritesThatSeeTheirCount() {
         // one doorbell, two rings writing to it, each with its own count of pollers (a channel's connections)
         MemorySegment counts = Arena.ofAuto().allocate(64, 8);
