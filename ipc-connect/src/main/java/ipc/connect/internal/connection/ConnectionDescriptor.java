@@ -73,7 +73,7 @@ import ipc.connect.internal.signal.SignalDescriptor;
 public final class ConnectionDescriptor {
     public static final long MAGIC = 0x314E4E4F43435049L; // "IPCCONN1" little-endian
     // 2: the server pollers count; 3: a handler answering a call may count as a poller (the client wakes the
-    // dispatcher anyway while another call is pending)
+    // dispatcher anyway while another call is pending), and the rings' records are published by their length
     public static final int LAYOUT_VERSION = 3;
 
     public static final int MAGIC_OFFSET = 0;

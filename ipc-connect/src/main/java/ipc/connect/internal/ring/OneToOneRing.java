@@ -1,8 +1,10 @@
 package ipc.connect.internal.ring;
 
+import static ipc.connect.internal.memory.SharedAccess.getIntAcquire;
 import static ipc.connect.internal.memory.SharedAccess.getIntPlain;
 import static ipc.connect.internal.memory.SharedAccess.getLongAcquire;
 import static ipc.connect.internal.memory.SharedAccess.setIntPlain;
+import static ipc.connect.internal.memory.SharedAccess.setIntRelease;
 import static ipc.connect.internal.memory.SharedAccess.setLongRelease;
 
 import java.lang.foreign.MemorySegment;
@@ -11,9 +13,13 @@ import java.lang.foreign.MemorySegment;
  * A single-producer/single-consumer byte ring over a region of shared memory laid out by {@link RingDescriptor}.
  *
  * <p>One process (one thread at a time) produces, one consumes. The producer writes a record plain and publishes it
- * with a release store of the tail; the consumer reads the tail with acquire, reads the records, and gives their
- * space back with a release store of the head. A record written before a tail store happens-before the consumer's
- * processing of it.
+ * with a release store of its length, the last word it writes (then of the tail, for those that only ask whether
+ * records wait: {@link #mayHaveRecords()}); the consumer reads the length at its position with acquire, reads the
+ * record, and gives the space back with a release store of the head. The length at the producer's position is always
+ * zero: a commit zeroes the next record's length before it publishes its own (the producer keeps a header's room
+ * free for that). So a consumer that polls sees a new record by the one cache line it lies on, as in Agrona's ring;
+ * polling the tail first, on a line of its own, cost a second transfer between the cores per record: 0.1-0.2 µs of a
+ * 1.0-1.1 µs round trip (p50 and p90, two processes, a test build).
  *
  * <p>Every position and length read from shared memory is checked; a violation throws
  * {@link RingCorruptedException} rather than reading outside the ring or looping.
@@ -36,6 +42,9 @@ public final class OneToOneRing {
     private long tail;
     private long headCache;
     private long pendingTail = -1;
+    private long pendingAt; // the claimed record's header offset
+    private int pendingLength; // its length, written at commit
+    private long pendingPaddingAt = -1; // the header offset of the padding before it, if any
 
     // Consumer state (owned by the consuming thread).
     private long head;
@@ -102,32 +111,47 @@ public final class OneToOneRing {
         int index = (int) (tail & mask);
         int toEnd = capacity - index;
         int padding = aligned > toEnd ? toEnd : 0;
-        long required = (long) aligned + padding;
+        long required = required(aligned, padding);
         if (required > capacity - (tail - headCache)) {
             headCache = readHead();
             if (required > capacity - (tail - headCache)) {
                 return -1;
             }
         }
-        long position = tail;
+        pendingPaddingAt = -1;
         if (padding != 0) {
-            long at = dataOffset + index;
-            setIntPlain(segment, at + RecordDescriptor.LENGTH_OFFSET, padding);
-            setIntPlain(segment, at + RecordDescriptor.TYPE_OFFSET, RecordDescriptor.PADDING_TYPE);
-            position += padding;
+            pendingPaddingAt = dataOffset + index; // published at commit, after the record it leads to
+            setIntPlain(segment, pendingPaddingAt + RecordDescriptor.TYPE_OFFSET, RecordDescriptor.PADDING_TYPE);
             index = 0;
         }
         long at = dataOffset + index;
-        setIntPlain(segment, at + RecordDescriptor.LENGTH_OFFSET, recordLength);
         setIntPlain(segment, at + RecordDescriptor.TYPE_OFFSET, type);
-        pendingTail = position + aligned;
+        pendingAt = at;
+        pendingLength = recordLength;
+        pendingTail = tail + padding + aligned;
         return at + RecordDescriptor.HEADER_LENGTH;
+    }
+
+    /**
+     * Bytes a record takes from the free space: its aligned length, the padding before it, and the next record's
+     * header, whose length the commit zeroes.
+     */
+    private static long required(int aligned, int padding) {
+        return (long) aligned + padding + RecordDescriptor.HEADER_LENGTH;
     }
 
     /** Publishes the record claimed last. */
     public void commit() {
         if (pendingTail < 0) {
             throw new IllegalStateException("no claimed record to commit");
+        }
+        // the next record's length stays zero until it is published; then this record is published, and the
+        // padding before it (if any), which leads the consumer to it
+        setIntPlain(segment, dataOffset + (int) (pendingTail & mask) + RecordDescriptor.LENGTH_OFFSET, 0);
+        setIntRelease(segment, pendingAt + RecordDescriptor.LENGTH_OFFSET, pendingLength);
+        if (pendingPaddingAt >= 0) {
+            setIntRelease(segment, pendingPaddingAt + RecordDescriptor.LENGTH_OFFSET,
+                    (int) (capacity - (pendingPaddingAt - dataOffset)));
         }
         tail = pendingTail;
         pendingTail = -1;
@@ -143,7 +167,7 @@ public final class OneToOneRing {
     public boolean hasRoomFor(int length) {
         int aligned = RecordDescriptor.align(RecordDescriptor.HEADER_LENGTH + length);
         int toEnd = capacity - (int) (tail & mask);
-        long required = (long) aligned + (aligned > toEnd ? toEnd : 0);
+        long required = required(aligned, aligned > toEnd ? toEnd : 0);
         if (required <= capacity - (tail - headCache)) {
             return true;
         }
@@ -170,27 +194,26 @@ public final class OneToOneRing {
      * @return the number of records consumed (a lent record counts)
      */
     public int read(RecordHandler handler, int limit) {
-        long t = getLongAcquire(segment, base + RingDescriptor.TAIL_POSITION_OFFSET);
         long h = head;
-        if (t == h || loanEnd >= 0) {
+        if (loanEnd >= 0) {
             return 0;
         }
-        if (t < h || t - h > capacity) {
-            throw new RingCorruptedException("ring tail position " + t + " out of range: head " + h
-                    + ", capacity " + capacity);
-        }
+        long end = h + capacity; // no read goes round the ring: past this, the records cannot be the producer's
         int count = 0;
         try {
-            while (h < t && count < limit) {
+            while (count < limit) {
                 int index = (int) (h & mask);
                 long at = dataOffset + index;
-                int length = getIntPlain(segment, at + RecordDescriptor.LENGTH_OFFSET);
+                int length = getIntAcquire(segment, at + RecordDescriptor.LENGTH_OFFSET);
+                if (length == 0) {
+                    break; // not published yet
+                }
                 int type = getIntPlain(segment, at + RecordDescriptor.TYPE_OFFSET);
                 int aligned = RecordDescriptor.align(length);
-                if (length < RecordDescriptor.HEADER_LENGTH || aligned > capacity - index || aligned > t - h) {
+                if (length < RecordDescriptor.HEADER_LENGTH || aligned > capacity - index || aligned > end - h) {
                     throw new RingCorruptedException("ring record at position " + h + " has length " + length
-                            + ": outside [" + RecordDescriptor.HEADER_LENGTH + ", " + Math.min(capacity - index, t - h)
-                            + "]");
+                            + ": outside [" + RecordDescriptor.HEADER_LENGTH + ", "
+                            + Math.min(capacity - index, end - h) + "]");
                 }
                 if (type == RecordDescriptor.PADDING_TYPE) {
                     if (aligned != capacity - index) {
@@ -232,14 +255,19 @@ public final class OneToOneRing {
 
     /**
      * Whether a record may wait to be read: {@code false} only if the consumer has read all the producer has
-     * published. Any thread may ask, without the consumer's confinement (one acquire load of the producer's position
-     * and a plain one of the consumer's, which only ever lags): a poller asks before it takes the lock that confines
-     * its read, and skips both while there is nothing. Also {@code true} while a record is lent; {@code false} once
-     * the ring's memory is unmapped (its connection closed under an asking thread): nothing is left to read.
+     * published. Any thread may ask, without the consumer's confinement (an acquire load of the record length at the
+     * consumer's position, and if it is zero of the producer's position; a plain one of the consumer's position, which
+     * only ever lags, so that a length found there may be of a record read already): a poller asks before it takes the
+     * lock that confines its read, and skips both while there is nothing. Also {@code true} while a record is lent;
+     * {@code false} once the ring's memory is unmapped (its connection closed under an asking thread): nothing is left
+     * to read.
      */
     public boolean mayHaveRecords() {
         try {
-            return getLongAcquire(segment, base + RingDescriptor.TAIL_POSITION_OFFSET) != head;
+            long h = head;
+            // the record's own line first: the one a consumer reads next anyway
+            return getIntAcquire(segment, dataOffset + (int) (h & mask) + RecordDescriptor.LENGTH_OFFSET) != 0
+                    || getLongAcquire(segment, base + RingDescriptor.TAIL_POSITION_OFFSET) != h;
         } catch (IllegalStateException unmapped) {
             return false;
         }

@@ -14,7 +14,9 @@ package ipc.connect.internal.ring;
  *  +---------------------------------------------------------------+
  * </pre>
  * A padding record fills the rest of the data area when the next record would not fit before the end; the
- * consumer skips it. Length and type are written plain and published by the producer's release of the tail.
+ * consumer skips it. The type and payload are written plain; the length last, with a release store, which publishes
+ * the record: the consumer polls the length at its position, which is zero until then (see {@link OneToOneRing}). A
+ * padding record is published after the record it leads to.
  */
 public final class RecordDescriptor {
     /** Offset of the record length. */

@@ -22,7 +22,9 @@ package ipc.connect.internal.ring;
  *  |                              ...                             ...
  *  +---------------------------------------------------------------+
  * </pre>
- * Positions are 64-bit byte counts that only grow; a record starts at {@code position & (capacity - 1)}.
+ * Positions are 64-bit byte counts that only grow; a record starts at {@code position & (capacity - 1)}. A record is
+ * published by its length ({@link RecordDescriptor}); the tail follows, for those that only ask whether records wait.
+ * The record length at the tail's place is zero, and the producer leaves a record header's room free for that.
  */
 public final class RingDescriptor {
     /** Bytes two cache lines span: the unit of padding between words of different writers. */
