@@ -206,6 +206,9 @@ public final class OneToOneRing {
                 long at = dataOffset + index;
                 int length = getIntAcquire(segment, at + RecordDescriptor.LENGTH_OFFSET);
                 if (length == 0) {
+                    if (count == 0) {
+                        checkNothingPublished(h, at);
+                    }
                     break; // not published yet
                 }
                 int type = getIntPlain(segment, at + RecordDescriptor.TYPE_OFFSET);
@@ -254,6 +257,20 @@ public final class OneToOneRing {
     }
 
     /**
+     * A read found no record at {@code h}: the producer's tail must not be ahead, unless its record was published
+     * between the two looks (its length comes before the tail; so the tail may also lag behind a record just read). A
+     * tail ahead of an empty place, or far behind, is the producer's garbage: left alone, it would have pollers find
+     * records ({@link #mayHaveRecords()}) that no read ever takes.
+     */
+    private void checkNothingPublished(long h, long at) {
+        long t = getLongAcquire(segment, base + RingDescriptor.TAIL_POSITION_OFFSET);
+        if (t - h > 0 && getIntAcquire(segment, at + RecordDescriptor.LENGTH_OFFSET) == 0 || h - t > capacity) {
+            throw new RingCorruptedException("ring tail position " + t + " but no record at head " + h
+                    + " (capacity " + capacity + ")");
+        }
+    }
+
+    /**
      * Whether a record may wait to be read: {@code false} only if the consumer has read all the producer has
      * published. Any thread may ask, without the consumer's confinement (an acquire load of the record length at the
      * consumer's position, and if it is zero of the producer's position; a plain one of the consumer's position, which
@@ -267,7 +284,7 @@ public final class OneToOneRing {
             long h = head;
             // the record's own line first: the one a consumer reads next anyway
             return getIntAcquire(segment, dataOffset + (int) (h & mask) + RecordDescriptor.LENGTH_OFFSET) != 0
-                    || getLongAcquire(segment, base + RingDescriptor.TAIL_POSITION_OFFSET) != h;
+                    || getLongAcquire(segment, base + RingDescriptor.TAIL_POSITION_OFFSET) - h > 0;
         } catch (IllegalStateException unmapped) {
             return false;
         }

@@ -3,6 +3,7 @@ package ipc.connect.internal.ring;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ipc.connect.internal.memory.SharedAccess;
@@ -60,6 +61,71 @@ class OneToOneRingTest {
         assertTrue(unmapped.mayHaveRecords(), "published");
         arena.close();
         assertFalse(unmapped.mayHaveRecords(), "its memory gone: nothing is left to read");
+    }
+
+    /**
+     * A producer and a consumer on two threads, as in use: every record arrives once, in order, whole, its length
+     * published after its bytes (the consumer polls the length, not the tail), across many wrap-arounds.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void aProducerAndAConsumerOnTwoThreadsAgreeOnEveryRecord() throws Exception {
+        MemorySegment memory = newRingMemory();
+        OneToOneRing producer = new OneToOneRing(memory, 0, CAPACITY);
+        OneToOneRing consumer = new OneToOneRing(memory, 0, CAPACITY);
+        int records = 200_000;
+        int sizes = producer.maxPayloadLength() + 1;
+        Thread writer = Thread.ofPlatform().start(() -> {
+            for (int i = 0; i < records; i++) {
+                int length = (i * 7919) % sizes;
+                long at;
+                while ((at = producer.tryClaim(1 + i % 5, length)) < 0) {
+                    Thread.onSpinWait();
+                }
+                memory.asSlice(at, length).fill((byte) i);
+                producer.commit();
+            }
+        });
+        int[] seen = {0};
+        try {
+            while (seen[0] < records) {
+                consumer.read((type, buffer, offset, length) -> {
+                    int i = seen[0];
+                    assertEquals(1 + i % 5, type, "record " + i);
+                    assertEquals((i * 7919) % sizes, length, "record " + i);
+                    for (int b = 0; b < length; b++) {
+                        if (buffer.get(ValueLayout.JAVA_BYTE, offset + b) != (byte) i) {
+                            throw new AssertionError("record " + i + ": byte " + b + " not yet written");
+                        }
+                    }
+                    seen[0]++;
+                    return true;
+                }, 64);
+            }
+        } finally {
+            writer.join(30_000);
+        }
+        assertFalse(consumer.mayHaveRecords(), "all read");
+    }
+
+    /**
+     * Records are published by their length; a tail moved with no record where the consumer stands is the producer's
+     * garbage, which pollers would otherwise take for a record that no read ever takes.
+     */
+    @Test
+    void aTailMovedWithoutARecordIsCorruption() {
+        MemorySegment memory = newRingMemory();
+        OneToOneRing producer = new OneToOneRing(memory, 0, CAPACITY);
+        OneToOneRing consumer = new OneToOneRing(memory, 0, CAPACITY);
+        producer.tryClaim(1, 8);
+        producer.commit();
+        assertEquals(1, consumer.read((type, buffer, offset, length) -> true, 8));
+        assertEquals(0, consumer.read((type, buffer, offset, length) -> true, 8), "nothing more published");
+        SharedAccess.setLongRelease(memory, RingDescriptor.TAIL_POSITION_OFFSET, 64);
+        assertTrue(consumer.mayHaveRecords());
+        RingCorruptedException e = assertThrows(RingCorruptedException.class,
+                () -> consumer.read((type, buffer, offset, length) -> true, 8));
+        assertTrue(e.getMessage().contains("tail position 64 but no record at head 16"), e.getMessage());
     }
 
     @Test
