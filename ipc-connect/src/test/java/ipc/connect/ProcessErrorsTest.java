@@ -101,7 +101,7 @@ class ProcessErrorsTest {
                 } else {
                     assertEquals(0, pollers(header), "attempt " + attempt);
                     // alone again: the next attempt's call must be the only one pending on both sides, once the
-                    // server has read the CANCEL (the fallback signal's dispatcher looks every 13 ms at most)
+                    // server has read the CANCEL
                     assertThrows(ExecutionException.class, () -> call.get(30, TimeUnit.SECONDS));
                     Thread.sleep(100);
                 }
