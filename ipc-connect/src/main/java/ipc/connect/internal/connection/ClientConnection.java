@@ -447,21 +447,16 @@ public final class ClientConnection implements AutoCloseable {
                 return;
             }
         } while (!asyncDeadline.compareAndSet(earliest, relative));
-        doorbell.wakeSleepers(); // the reader may sleep toward a later deadline: it looks again
-        Thread parked = readerParked;
-        if (parked != null) {
-            LockSupport.unpark(parked);
-        }
+        // the reader may sleep toward a later deadline: it looks again (if parked instead, its async caller wakes it:
+        // see ClientExchange.responseAsync)
+        doorbell.wakeSleepers();
     }
 
     /**
-     * An async call's request is out: no caller polls for its response, the reader reads it. The reader may be parked
-     * still after callers that polled for their own responses (the last of them wakes it only if other calls are
-     * pending, see {@link #stopPolling}), for up to its period: it is woken now. An async call right after a send
-     * used to wait for that period, unless its deadline was the earliest watched: 200 such pairs took 7.5-9.4 s,
-     * single calls up to 100 ms.
+     * Wakes the reader if it is parked while, or for its period after, callers poll for their own responses (the last
+     * of them wakes it only if other calls are pending, see {@link #stopPolling}).
      */
-    void readerNeeded() {
+    void unparkReader() {
         Thread parked = readerParked;
         if (parked != null) {
             LockSupport.unpark(parked);
@@ -683,10 +678,7 @@ public final class ClientConnection implements AutoCloseable {
         }
         if (pollingCallers.decrementAndGet() == 0
                 && (needReader || exchanges.size() > (exchanges.get(own.requestId()) == own ? 1 : 0))) {
-            Thread parked = readerParked;
-            if (parked != null) {
-                LockSupport.unpark(parked);
-            }
+            unparkReader();
             doorbell.wakeSleepers(); // frames may have come without a wake while callers polled on the doorbell
         }
     }

@@ -362,7 +362,7 @@ final class ServerConnection {
      *     thread polls already, or the connection is closed, or the thread stepped aside)
      */
     ServerExchange pollNext(long nanos, BooleanSupplier stepAside, ServerExchange previous) {
-        boolean counted = carried.get() == previous && carried.compareAndSet(previous, null);
+        boolean counted = takeBackCarried(previous);
         if (closed || !nextPoller.compareAndSet(null, Thread.currentThread())) {
             if (counted) {
                 stopPolling(null, false);
@@ -399,9 +399,14 @@ final class ServerConnection {
      * wait or run long from now on. Any thread, any number of times.
      */
     void releaseCarried(ServerExchange exchange) {
-        if (carried.get() == exchange && carried.compareAndSet(exchange, null)) {
+        if (takeBackCarried(exchange)) {
             stopPolling(null, false);
         }
+    }
+
+    /** Whether {@code exchange}'s thread was counted as polling while it handled it; it is no longer. */
+    private boolean takeBackCarried(ServerExchange exchange) {
+        return carried.get() == exchange && carried.compareAndSet(exchange, null); // the read spares a CAS, mostly
     }
 
     /** Whether a handler's thread polls for the next request ({@link #pollNext}): the dispatcher need not spin. */
