@@ -428,6 +428,12 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         cancel();
     }
 
+    // the request body's sender reads the response ring as a caller does for its response
+    @Override
+    public void pollForCredit() {
+        connection.pollResponses();
+    }
+
     /** The request body's writer stops once the exchange is cancelled or the handler wants no more of it. */
     @Override
     public boolean stopSending() {

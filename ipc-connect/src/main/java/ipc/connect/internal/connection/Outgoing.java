@@ -14,4 +14,12 @@ interface Outgoing {
     /** The writer is about to park until the consumer makes room in the ring (after a poll for it ran out). */
     default void beforeWaitingForRoom() {
     }
+
+    /**
+     * The sender found no window credit: reads the ring the window comes through (the WINDOW frames of this body)
+     * once, unless another thread reads it now, so that credit granted already needs no hand-off from the thread
+     * that usually reads it. See {@link Credit}.
+     */
+    default void pollForCredit() {
+    }
 }

@@ -121,6 +121,12 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         connection.releaseCarried(this);
     }
 
+    // the response's sender reads its own frames of the request ring, as the handler does for more of its request
+    @Override
+    public void pollForCredit() {
+        connection.pollOwn(this);
+    }
+
     /** Whether the whole request body has arrived. */
     public boolean isRequestComplete() {
         return requestEnded;

@@ -1,6 +1,7 @@
 package ipc.connect.internal.connection;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,7 @@ import ipc.connect.IpcTimeoutException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -56,6 +58,38 @@ class CreditTest {
         assertTrue(!waiting.isDone(), "the window is used up: the sender waits");
         credit.grant(25);
         assertEquals(25, waiting.get(10, TimeUnit.SECONDS), "the grant ends the wait, with what it granted");
+    }
+
+    @Test
+    void aSenderWithoutCreditReadsTheWindowInItself() throws Exception {
+        Credit credit = new Credit(10);
+        AtomicBoolean cancelled = new AtomicBoolean();
+        assertEquals(10, take(credit, 10, cancelled));
+        Thread sender = Thread.currentThread();
+        AtomicInteger polls = new AtomicInteger();
+        Outgoing readsTheWindow = new Outgoing() {
+            @Override
+            public boolean stopSending() {
+                return false;
+            }
+
+            @Override
+            public String description() {
+                return "test body";
+            }
+
+            @Override
+            public void pollForCredit() {
+                assertSame(sender, Thread.currentThread(), "the sender polls, no other thread");
+                if (polls.incrementAndGet() == 3) {
+                    credit.grant(7); // the WINDOW frame this poll read in
+                }
+            }
+        };
+        assertEquals(5, credit.take(5, NO_LIMIT, readsTheWindow), "taken from the credit its own poll read in");
+        assertEquals(3, polls.get(), "polled until the credit came, then no more");
+        assertEquals(2, credit.take(5, NO_LIMIT, readsTheWindow), "the rest of the grant");
+        assertEquals(3, polls.get(), "credit was there: no poll");
     }
 
     @Test
