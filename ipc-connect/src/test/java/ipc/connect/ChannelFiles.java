@@ -1,9 +1,15 @@
 package ipc.connect;
 
+import ipc.connect.internal.connection.ConnectionDescriptor;
+import ipc.connect.internal.memory.SharedAccess;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -15,6 +21,18 @@ final class ChannelFiles {
     /** The connection files of channel {@code channel}. */
     static List<Path> connections(IpcChannelFactory factory, String channel) {
         return of(factory, channel).stream().filter(p -> p.getFileName().toString().endsWith(".conn")).toList();
+    }
+
+    /** The header of the first connection file of {@code channel}, mapped read-only in {@code arena}. */
+    static MemorySegment connectionHeader(IpcChannelFactory factory, String channel, Arena arena) throws IOException {
+        try (FileChannel file = FileChannel.open(connections(factory, channel).getFirst(), StandardOpenOption.READ)) {
+            return file.map(FileChannel.MapMode.READ_ONLY, 0, ConnectionDescriptor.HEADER_LENGTH, arena);
+        }
+    }
+
+    /** How many of the server's threads count as polling the connection of {@code header}. */
+    static int serverPollers(MemorySegment header) {
+        return SharedAccess.getIntVolatile(header, ConnectionDescriptor.SERVER_POLLERS_OFFSET);
     }
 
     static List<Path> of(IpcChannelFactory factory, String base) {

@@ -7,15 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import ipc.connect.internal.connection.ConnectionDescriptor;
-import ipc.connect.internal.memory.SharedAccess;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -85,21 +80,17 @@ class ProcessErrorsTest {
                 client.sendAsync(IpcData.of(now), TIMEOUT).get(30, TimeUnit.SECONDS).close();
                 client.sendAndReceive(now, TIMEOUT);
             }
-            Path file = ChannelFiles.connections(factory, server.channel("slow")).getFirst();
-            MemorySegment header;
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-                header = channel.map(FileChannel.MapMode.READ_ONLY, 0, ConnectionDescriptor.HEADER_LENGTH, arena);
-            }
+            MemorySegment header = ChannelFiles.connectionHeader(factory, server.channel("slow"), arena);
             CompletableFuture<InputStream> slow = null;
             for (int attempt = 0; attempt < 20 && slow == null; attempt++) {
                 client.sendAndReceive(now, TIMEOUT); // its thread polls for the next call
                 var call = client.sendAsync(IpcData.of("20000".getBytes(StandardCharsets.UTF_8)),
                         Duration.ofMillis(500));
                 Thread.sleep(100); // its handler sleeps by now
-                if (pollers(header) == 1) {
+                if (ChannelFiles.serverPollers(header) == 1) {
                     slow = call; // taken by that thread, which is still counted
                 } else {
-                    assertEquals(0, pollers(header), "attempt " + attempt);
+                    assertEquals(0, ChannelFiles.serverPollers(header), "attempt " + attempt);
                     // alone again: the next attempt's call must be the only one pending on both sides, once the
                     // server has read the CANCEL
                     assertThrows(ExecutionException.class, () -> call.get(30, TimeUnit.SECONDS));
@@ -111,16 +102,12 @@ class ProcessErrorsTest {
             ExecutionException e = assertThrows(ExecutionException.class, () -> given.get(30, TimeUnit.SECONDS));
             assertTrue(e.getCause() instanceof IpcTimeoutException, e.toString());
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (pollers(header) != 0 && System.nanoTime() - until < 0) {
+            while (ChannelFiles.serverPollers(header) != 0 && System.nanoTime() - until < 0) {
                 Thread.sleep(5);
             }
-            assertEquals(0, pollers(header), "the count of the given-up call's handler (sleeping 20 s) is back");
+            assertEquals(0, ChannelFiles.serverPollers(header), "the count of the given-up call's handler (sleeping 20 s) is back");
             assertEquals("late 0", new String(client.sendAndReceive(now, TIMEOUT), StandardCharsets.UTF_8));
         }
-    }
-
-    private static int pollers(MemorySegment header) {
-        return SharedAccess.getIntVolatile(header, ConnectionDescriptor.SERVER_POLLERS_OFFSET);
     }
 
     @Test

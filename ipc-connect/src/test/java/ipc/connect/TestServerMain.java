@@ -36,6 +36,8 @@ import java.util.zip.CRC32C;
  *       read by views as it is written back, through an {@link IpcDataWriter};</li>
  *   <li>{@code viewthenbytes}: reads the request by views until one is in place, then answers 8 MiB of
  *       {@link Pattern} bytes at once;</li>
+ *   <li>{@code viewhold}: reads the request by views; holds the first one in place for the milliseconds the
+ *       request's first 8 bytes (a big-endian long) give, then reads on; answers {@code "<bytes read> <held>"};</li>
  *   <li>{@code viewkinds}: like {@code viewcount} with views of up to 1 MiB, answering
  *       {@code "<length> <crc> <direct views> <heap views>"}: how many views were of shared memory;</li>
  *   <li>{@code thread}: answers {@code "<thread id> <interrupted> <virtual>"} of the thread running it (whether it
@@ -139,6 +141,21 @@ public final class TestServerMain {
                     view = ((IpcInputStream) request).readView(1 << 20);
                 } while (view != null && !view.isDirect()); // until one is lent in place (or the end)
                 return new IpcDataBytes(Pattern.bytes(0, 8 << 20));
+            });
+            server.listen(base + ".viewhold", request -> {
+                IpcInputStream in = (IpcInputStream) request;
+                java.nio.ByteBuffer view = in.readView(1 << 20);
+                long total = 0;
+                long millis = view == null ? 0 : view.getLong(0);
+                boolean held = false;
+                for (; view != null; view = in.readView(1 << 20)) {
+                    total += view.remaining();
+                    if (!held && view.isDirect()) {
+                        held = true;
+                        Thread.sleep(millis);
+                    }
+                }
+                return IpcData.of((total + " " + held).getBytes(StandardCharsets.UTF_8));
             });
             server.listen(base + ".viewkinds", request -> {
                 CRC32C crc = new CRC32C();

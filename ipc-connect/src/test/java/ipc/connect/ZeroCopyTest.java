@@ -10,11 +10,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -285,6 +288,54 @@ class ZeroCopyTest {
                 }
             }
             assertTrue(heapViews > 0, "views of the receive buffer while both requests were in flight");
+        }
+    }
+
+    /**
+     * A handler holding a view of its request in place counts as polling the connection until it gives the view back:
+     * nobody else can read the connection's requests meanwhile, so the client's writes need not wake the dispatcher.
+     */
+    @Test
+    void aHandlerHoldingAViewInPlaceCountsAsPollingTheConnection() throws Exception {
+        String channel = SERVER.channel("viewhold");
+        int frame = 128 << 10;
+        try (IpcClient client = new IpcClient(FACTORY, channel); Arena arena = Arena.ofConfined()) {
+            assertEquals("0 false", new String(client.sendAndReceive(new byte[0], TIMEOUT), StandardCharsets.UTF_8));
+            MemorySegment header = ChannelFiles.connectionHeader(FACTORY, channel, arena);
+            String answer = "";
+            for (int attempt = 0; attempt < 5 && !answer.endsWith("true"); attempt++) {
+                byte[] chunk = new byte[frame];
+                ByteBuffer.wrap(chunk).putLong(0, 1_500); // the handler holds its first view in place this long
+                CountDownLatch written = new CountDownLatch(1);
+                CompletableFuture<InputStream> call = client.sendAsync(IpcData.writer(out -> {
+                    out.write(chunk); // read from the receive buffer: its handler begins to read by views
+                    try {
+                        Thread.sleep(200);
+                    } catch (InterruptedException e) {
+                        throw new java.io.InterruptedIOException("interrupted");
+                    }
+                    for (int i = 0; i < 4; i++) {
+                        out.write(chunk); // in place: the first is held, the others wait behind it in the ring
+                    }
+                    written.countDown();
+                }), TIMEOUT);
+                assertTrue(written.await(30, TimeUnit.SECONDS), "the body was written");
+                Thread.sleep(200);
+                for (int sample = 0; sample < 30 && !call.isDone(); sample++) {
+                    assertEquals(1, ChannelFiles.serverPollers(header), "sample " + sample + " while the view is held");
+                    Thread.sleep(10);
+                }
+                try (InputStream response = call.get(30, TimeUnit.SECONDS)) {
+                    answer = new String(response.readAllBytes(), StandardCharsets.UTF_8);
+                }
+                assertTrue(answer.startsWith(5 * frame + " "), answer);
+            }
+            assertEquals(5 * frame + " true", answer, "a view was held in place");
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (ChannelFiles.serverPollers(header) != 0 && System.nanoTime() - until < 0) {
+                Thread.sleep(5);
+            }
+            assertEquals(0, ChannelFiles.serverPollers(header), "the view given back, the count is too");
         }
     }
 

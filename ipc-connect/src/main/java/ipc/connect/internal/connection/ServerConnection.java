@@ -67,7 +67,14 @@ final class ServerConnection {
     private ServerExchange reading;
     /** That handler's read stopped at a frame not of its request: the dispatcher's to read. */
     private boolean foreignAhead;
-    /** The exchange whose request's view holds a record of the request ring in place, if any. */
+    /**
+     * The exchange whose request's view holds a record of the request ring in place, if any. Its handler counts as
+     * polling the connection ({@link #startPolling()}) until it gives the record back ({@link #endLoan}): nobody reads
+     * the ring before that, so the client's writes meanwhile need not wake the dispatcher. A record is lent only while
+     * its exchange is the connection's only one, and the client wakes the dispatcher anyway for what it writes while
+     * another is pending ({@code ClientConnection.otherExchangesPending}). In a zero-copy upload the dispatcher was
+     * woken 5,000 times a second for nothing, at a system call of the client's writer each time.
+     */
     private ServerExchange lentTo;
     /** The handler thread that polls for this connection's next request ({@link #pollNext}), if one does. */
     private final AtomicReference<Thread> nextPoller = new AtomicReference<>();
@@ -466,16 +473,21 @@ final class ServerConnection {
      * woken: it stopped at the lent record.
      */
     void endLoan(boolean readsNext) {
+        boolean ended = false;
         readLock.lock();
         try {
             if (lentTo != null) {
                 lentTo = null;
+                ended = true;
                 requests.endLoan();
             }
         } catch (IllegalStateException unmapped) {
             // the connection closed meanwhile: nothing left to give back
         } finally {
             readLock.unlock();
+        }
+        if (ended) {
+            handlerPolls.stopPolling(); // a full fence: what is written from now on wakes the dispatcher itself
         }
         clientDoorbell.signal(); // the client's writer may wait for room
         if (!readsNext) {
@@ -524,6 +536,7 @@ final class ServerConnection {
                 if (lending == InboundStream.LENT) {
                     lentTo = exchange;
                     requests.lend();
+                    handlerPolls.startPolling(); // see lentTo
                 } else if (first) {
                     // its handler gets the stream once dispatched, below: no read waits to be woken
                     exchange.request().offerFirst(buffer, chunkOffset, chunkLength,
