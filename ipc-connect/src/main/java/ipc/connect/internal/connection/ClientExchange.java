@@ -129,7 +129,7 @@ public final class ClientExchange implements ExchangeTable.Keyed, InboundStream.
         if (!response.readsInPlace()) {
             return;
         }
-        pollUntil(false, seen, System.nanoTime(), SPIN_NANOS, false);
+        pollUntil(false, seen, System.nanoTime(), SelfPoll.STREAM_NANOS, false);
     }
 
     // caller thread, while reading the response: the server may send this much more

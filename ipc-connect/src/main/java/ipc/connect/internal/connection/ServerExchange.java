@@ -5,7 +5,6 @@ import ipc.connect.IpcDataWriter;
 import ipc.connect.internal.signal.CoreTurn;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -15,8 +14,6 @@ import java.util.function.BooleanSupplier;
 public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.Owner, SelfPoll.Target,
         Outgoing {
     private static final byte[] EMPTY = new byte[0];
-    /** How long a handler waiting for more of its request reads the ring itself before it parks. */
-    private static final long POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
     private final ServerConnection connection;
     private final long requestId;
@@ -198,7 +195,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         connection.startPolling();
         boolean arrived = false;
         try {
-            arrived = SelfPoll.poll(this, System.nanoTime(), POLL_NANOS, false);
+            arrived = SelfPoll.poll(this, System.nanoTime(), SelfPoll.STREAM_NANOS, false);
         } finally {
             connection.stopPolling(this, !arrived);
         }
