@@ -33,8 +33,10 @@ public final class FrameWriter {
      * then waits for its process's poller to see the move and unpark it, and for its thread (or carrier) to be woken.
      * Zero-copy 2 GB transfers, 32 of each way in interleaved runs: upload median 5.5-6.9 → 8.1-9.3 GB/s, download
      * 7.4-7.7 → 10.8-10.9 GB/s; {@code bench}'s 10 GB zero-copy rows, three interleaved pairs: download 1.20-1.39 →
-     * 0.98-1.11 s, upload 1.06-1.60 → 0.97-1.26 s (plain streams unchanged). Polling for window credit the same way
-     * slowed uploads (the sender's poll took the core of the thread that reads the credit in).
+     * 0.98-1.11 s, upload 1.06-1.60 → 0.97-1.26 s (plain streams unchanged). Polling for window credit the same way,
+     * while another thread read the window in, slowed uploads (the sender's poll took that thread's core); a sender
+     * now reads the window in itself while it polls ({@link Credit}). Longer polls here (200 µs or 1 ms, with or
+     * without {@link #WAITS_WITHOUT_POLL}) parked less, but moved zero-copy 4 GB streams no faster, within the noise.
      */
     private static final long ROOM_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     /**
