@@ -23,17 +23,7 @@ class CreditTest {
     }
 
     private static Outgoing body(AtomicBoolean cancelled) {
-        return new Outgoing() {
-            @Override
-            public boolean stopSending() {
-                return cancelled.get();
-            }
-
-            @Override
-            public String description() {
-                return "test body";
-            }
-        };
+        return new TestBody("test body", cancelled::get);
     }
 
     private static CompletableFuture<Integer> takeAsync(Credit credit, int wanted, AtomicBoolean cancelled) {
@@ -67,25 +57,12 @@ class CreditTest {
         assertEquals(10, take(credit, 10, cancelled));
         Thread sender = Thread.currentThread();
         AtomicInteger polls = new AtomicInteger();
-        Outgoing readsTheWindow = new Outgoing() {
-            @Override
-            public boolean stopSending() {
-                return false;
+        Outgoing readsTheWindow = new TestBody("test body", () -> false, () -> {
+            assertSame(sender, Thread.currentThread(), "the sender polls, no other thread");
+            if (polls.incrementAndGet() == 3) {
+                credit.grant(7); // the WINDOW frame this poll read in
             }
-
-            @Override
-            public String description() {
-                return "test body";
-            }
-
-            @Override
-            public void pollForCredit() {
-                assertSame(sender, Thread.currentThread(), "the sender polls, no other thread");
-                if (polls.incrementAndGet() == 3) {
-                    credit.grant(7); // the WINDOW frame this poll read in
-                }
-            }
-        };
+        });
         assertEquals(5, credit.take(5, NO_LIMIT, readsTheWindow), "taken from the credit its own poll read in");
         assertEquals(3, polls.get(), "polled until the credit came, then no more");
         assertEquals(2, credit.take(5, NO_LIMIT, readsTheWindow), "the rest of the grant");

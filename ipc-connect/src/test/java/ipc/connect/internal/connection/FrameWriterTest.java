@@ -29,17 +29,7 @@ import org.junit.jupiter.api.Timeout;
 class FrameWriterTest {
     private static final int CAPACITY = 64 * 1024;
     private static final long NO_LIMIT = 0;
-    private static final Outgoing BODY = new Outgoing() {
-        @Override
-        public boolean stopSending() {
-            return false;
-        }
-
-        @Override
-        public String description() {
-            return "test body";
-        }
-    };
+    private static final Outgoing BODY = new TestBody("test body", () -> false);
 
     private record Writing(Thread thread, CompletableFuture<Void> done) {
     }
@@ -138,17 +128,7 @@ class FrameWriterTest {
         int length = ring.writer().maxChunk();
         byte[] body = new byte[length];
         Arrays.fill(body, (byte) 7);
-        Outgoing stopped = new Outgoing() {
-            @Override
-            public boolean stopSending() {
-                return true;
-            }
-
-            @Override
-            public String description() {
-                return "stopped body";
-            }
-        };
+        Outgoing stopped = new TestBody("stopped body", () -> true);
         assertFalse(ring.writer().writeWhole(1, FrameDescriptor.REQUEST_END, body, 0, length, NO_LIMIT, stopped));
         assertTrue(ring.writer().writeWhole(2, FrameDescriptor.REQUEST_END, body, 0, length, NO_LIMIT, BODY));
         int[] frames = {0};
