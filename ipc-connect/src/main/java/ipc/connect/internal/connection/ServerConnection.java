@@ -232,9 +232,10 @@ final class ServerConnection {
     }
 
     /**
-     * Handler of {@code own}, waiting for more of its request: reads the request ring itself, as far as the frames
-     * are its own request's (the dispatcher reads the others), unless another thread reads it now. Its chunks then
-     * come straight into the handler's array, or lent to its view, with no hand-off from the dispatcher.
+     * Handler of {@code own}, waiting for more of its request or for its response's window: reads the request ring
+     * itself, as far as the frames are its own exchange's (its request's chunks, its response's WINDOW frames; the
+     * dispatcher reads the others), unless another thread reads it now. Its chunks then come straight into the
+     * handler's array, or lent to its view, and its window into its credit, with no hand-off from the dispatcher.
      *
      * @return the frames consumed
      */
@@ -257,8 +258,9 @@ final class ServerConnection {
             // dispatcher's read)
             return 0;
         }
-        int work;
+        int work = 0;
         boolean othersAhead = false;
+        boolean broken = false;
         try {
             reading = own;
             adopting = own == null;
@@ -273,9 +275,13 @@ final class ServerConnection {
                 blocked |= lentTo != null;
             }
         } catch (RuntimeException e) {
-            return 0; // a broken frame (or the connection closed under it): the dispatcher, woken, closes
+            broken = true; // a broken frame (or the connection closed under it)
         } finally {
             readLock.unlock();
+        }
+        if (broken) {
+            channel.doorbell().wakeSleepers(); // the dispatcher meets the frame, and closes the connection
+            return 0;
         }
         if (work > 0) {
             clientDoorbell.signal(); // the client's writer may wait for room
@@ -460,9 +466,13 @@ final class ServerConnection {
         return false;
     }
 
-    /** Whether a frame is of the request whose handler reads the ring now (none: no frame is). */
+    /**
+     * Whether a frame is of the exchange whose handler reads the ring now (none: no frame is): a chunk of its request,
+     * or a WINDOW frame of its response, which its writer may wait for.
+     */
     private boolean isReadersFrame(int kind, MemorySegment buffer, long offset, int length) {
-        return reading != null && (kind == FrameDescriptor.REQUEST || kind == FrameDescriptor.REQUEST_END)
+        return reading != null && (kind == FrameDescriptor.REQUEST || kind == FrameDescriptor.REQUEST_END
+                || kind == FrameDescriptor.WINDOW)
                 && length >= FrameDescriptor.HEADER_LENGTH // a short frame is the dispatcher's to refuse
                 && FrameDescriptor.requestId(kind, buffer, offset, length) == reading.requestId();
     }

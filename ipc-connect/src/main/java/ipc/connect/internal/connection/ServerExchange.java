@@ -118,7 +118,8 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         connection.releaseCarried(this);
     }
 
-    // the response's sender reads its own frames of the request ring, as the handler does for more of its request
+    // the response's sender reads its own frames of the request ring (its WINDOW frames among them), as the handler
+    // does for more of its request
     @Override
     public void pollForCredit() {
         connection.pollOwn(this);
