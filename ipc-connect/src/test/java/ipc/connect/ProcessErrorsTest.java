@@ -106,7 +106,8 @@ class ProcessErrorsTest {
             while (ChannelFiles.serverPollers(header) != 0 && System.nanoTime() - until < 0) {
                 Thread.sleep(5);
             }
-            assertEquals(0, ChannelFiles.serverPollers(header), "the count of the given-up call's handler (sleeping 20 s) is back");
+            assertEquals(0, ChannelFiles.serverPollers(header),
+                    "the count of the given-up call's handler (sleeping 20 s) is back");
             assertEquals("late 0", new String(client.sendAndReceive(now, TIMEOUT), StandardCharsets.UTF_8));
         }
     }

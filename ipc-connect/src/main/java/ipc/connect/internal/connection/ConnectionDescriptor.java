@@ -54,8 +54,9 @@ import ipc.connect.internal.signal.SignalDescriptor;
  *  +---------------------------------------------------------------+
  *  |                 Server pollers: handlers reading the request  |  320
  *  |                 ring themselves (or answering a call that     |
- *  |                 came alone); the client's writes skip waking  |
- *  |                 the channel's dispatcher meanwhile, unless    |
+ *  |                 came alone, or holding a request's record in  |
+ *  |                 place); the client's writes skip waking the   |
+ *  |                 channel's dispatcher meanwhile, unless        |
  *  |                 another of its calls is pending               |
  *  +---------------------------------------------------------------+
  *  |                 ... padding to 384 ...                        |
@@ -102,8 +103,9 @@ public final class ConnectionDescriptor {
      * Count of the server's threads polling the request ring for themselves (a cache line of its own): the pollers
      * word of the channel doorbell as the client's request writer sees it (see {@link
      * ipc.connect.internal.signal.Signal#startPolling()}). A thread answering a call that came alone stays counted
-     * ({@code ServerConnection.pollNext}): the client's writer wakes the dispatcher anyway while another of its calls
-     * is pending ({@link ipc.connect.internal.signal.Signal#signal(java.util.function.BooleanSupplier)}).
+     * ({@code ServerConnection.pollNext}), and a handler holding a record of the request ring in place counts until
+     * it gives it back ({@code ServerConnection.lentTo}): the client's writer wakes the dispatcher anyway while another
+     * of its calls is pending ({@link ipc.connect.internal.signal.Signal#signal(java.util.function.BooleanSupplier)}).
      */
     public static final int SERVER_POLLERS_OFFSET = 320;
     public static final int DOORBELL_OFFSET = 384;
