@@ -29,9 +29,10 @@ import java.util.function.BooleanSupplier;
  *
  * <p>By default each request runs its handler on a virtual thread of its own, so a slow handler never delays another
  * request; see {@link #IpcServer(IpcChannelFactory, Executor)} for the alternatives. A handler's virtual thread,
- * once it has answered, watches its connection for the next request for a moment (200 µs) and handles that one
- * itself if it comes: calls that follow one another (a client calling in a loop) are answered by one thread, with
- * no thread started and woken for each. Like a pool thread, such a thread carries what a handler leaves in its
+ * once it has answered, watches its connection for the next request for a moment (200 µs; 1 ms while the client
+ * calls at a pace under that) and handles that one itself if it comes: calls that follow one another (a client
+ * calling in a loop, or every few hundred microseconds) are answered by one thread, with no thread started and woken
+ * for each. Like a pool thread, such a thread carries what a handler leaves in its
  * {@link ThreadLocal}s to the next request (remove them when done, or use {@link ScopedValue}s; or pass
  * {@code Executors.newVirtualThreadPerTaskExecutor()} for a new thread per request); an interrupt is cleared.
  * A handler sees the request body while it is still arriving; the response it returns is streamed to the client.
@@ -47,6 +48,12 @@ public final class IpcServer implements AutoCloseable {
      * handle it itself rather than have it dispatched to a new virtual thread.
      */
     private static final long NEXT_REQUEST_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+    /**
+     * How long it polls instead while the client calls at a pace under this (see
+     * {@code ServerConnection.pollNext}): about as long as the dispatcher spins after a request of its own (a
+     * server with {@link #DIRECT} handlers answered requests 1 ms apart at once, 2 ms apart only after a wake).
+     */
+    private static final long PACE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     /**
      * Runs a handler on the channel's dispatcher thread, for the lowest latency, whenever the whole request has
@@ -154,8 +161,8 @@ public final class IpcServer implements AutoCloseable {
 
     /**
      * Handles {@code exchange}, then the requests of its connection that follow within {@link #NEXT_REQUEST_NANOS} of
-     * each other, on this virtual thread, until other handlers' threads wait to start (see
-     * {@link ServerExchange#pollNextRequest}).
+     * each other ({@link #PACE_NANOS} at a client's steady pace), on this virtual thread, until other handlers' threads
+     * wait to start (see {@link ServerExchange#pollNextRequest}).
      */
     private void handleThenNext(IpcServerRequestHandler handler, ServerExchange exchange) {
         ServerExchange next = exchange;
@@ -163,7 +170,7 @@ public final class IpcServer implements AutoCloseable {
             while (next != null) {
                 Thread.interrupted(); // an interrupt left by one handler is not the next one's
                 handle(handler, next);
-                next = next.pollNextRequest(NEXT_REQUEST_NANOS, handlersWaiting);
+                next = next.pollNextRequest(NEXT_REQUEST_NANOS, PACE_NANOS, handlersWaiting);
             }
         } finally {
             if (next != null) {

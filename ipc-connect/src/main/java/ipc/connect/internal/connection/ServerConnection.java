@@ -79,6 +79,17 @@ final class ServerConnection {
     /** The handler thread that polls for this connection's next request ({@link #pollNext}), if one does. */
     private final AtomicReference<Thread> nextPoller = new AtomicReference<>();
     private final NextRequest nextRequest = new NextRequest(); // that thread's poll: one at a time
+    /**
+     * A poll for the next request ran out without one ({@link #pollNext}) since its start at {@link #missedPollStart}
+     * ({@code nanoTime}): the reader of the connection's next request measures how long after that start it came.
+     */
+    private volatile boolean missedPoll;
+    private long missedPollStart; // published by missedPoll
+    /**
+     * How long after the start of the last poll that ran out the next request came ({@code nanoTime} difference;
+     * {@link Long#MAX_VALUE}: none measured yet), for the next poll's length ({@link #pollNext}).
+     */
+    private volatile long gapAfterMissedPoll = Long.MAX_VALUE;
     /** The exchange whose handler's thread counts as polling while it handles it ({@link #pollNext}), if any. */
     private final AtomicReference<ServerExchange> carried = new AtomicReference<>();
     /** The turn on their cores of the handler threads that poll this connection ({@link SelfPoll}). */
@@ -367,14 +378,25 @@ final class ServerConnection {
      * than one frame, a wait for room in the response ring, the client's CANCEL (the call is no longer pending at the
      * client, its handler may be at work still), or the thread's end.
      *
+     * <p>The poll lasts {@code nanos}, or {@code paceNanos} while the client keeps a pace under that: a client that
+     * calls now and then, a fraction of a millisecond apart, whose requests each came just after a short poll ran
+     * out. Each then waited for the dispatcher, asleep meanwhile, to be woken and to start a virtual thread, whose
+     * carrier it had to wake in turn: requests 0.25 ms apart were answered in 35-120 µs at the median (p99 0.3-3.5
+     * ms), against 1.6 µs (p99 66-91 µs) when the thread polled 1 ms, the server then using 97% of a core instead of
+     * 60%. The long poll begins once a request came within {@code paceNanos} of the start of a short poll that ran
+     * out, and goes on while each finds the next request; a long poll that runs out (the client paused, or slowed
+     * down) ends it. A client that calls less often costs no more than before, and one that calls in a loop never
+     * lets a poll run out.
+     *
      * @param nanos how long to poll (spinning if the thread has a spinning place, else yielding its core: the
      *     dispatcher gives its place up once it sees this thread)
+     * @param paceNanos how long to poll while the client keeps a pace under that (see above)
      * @param stepAside whether to stop polling now, asked at every pass
      * @param previous the request this thread has just handled, which may carry the count
      * @return the request this thread is to handle, its first frame read, or {@code null} if none came (or another
      *     thread polls already, or the connection is closed, or the thread stepped aside)
      */
-    ServerExchange pollNext(long nanos, BooleanSupplier stepAside, ServerExchange previous) {
+    ServerExchange pollNext(long nanos, long paceNanos, BooleanSupplier stepAside, ServerExchange previous) {
         boolean counted = takeBackCarried(previous);
         if (closed || !nextPoller.compareAndSet(null, Thread.currentThread())) {
             if (counted) {
@@ -387,13 +409,24 @@ final class ServerConnection {
         }
         nextRequest.stepAside = stepAside;
         ServerExchange next = null;
+        long start = System.nanoTime();
         try {
+            if (!nextRequest.paced && gapAfterMissedPoll <= paceNanos) {
+                nextRequest.paced = true;
+                gapAfterMissedPoll = Long.MAX_VALUE; // taken: the next miss measures afresh
+            }
+            long length = nextRequest.paced ? Math.max(nanos, paceNanos) : nanos;
             // for the whole time, with a spinning place or not: the dispatcher gives its place up once it sees this
-            SelfPoll.poll(nextRequest, System.nanoTime(), nanos, false, nanos);
+            SelfPoll.poll(nextRequest, start, length, false, length);
         } finally {
             next = nextRequest.taken;
             nextRequest.taken = null;
             nextRequest.stepAside = null;
+            if (next == null) {
+                nextRequest.paced = false;
+                missedPollStart = start;
+                missedPoll = true;
+            }
             nextPoller.set(null);
             // Still counted while it handles a whole request that came alone, unless another's thread is: that
             // thread has not come back for its count yet, and this one gives its own back.
@@ -431,6 +464,8 @@ final class ServerConnection {
     private final class NextRequest implements SelfPoll.Target {
         private ServerExchange taken;
         private BooleanSupplier stepAside;
+        /** Whether the polls last long, while the client keeps its pace (see pollNext); kept from poll to poll. */
+        private boolean paced;
 
         /** What the thread waits for has come, or it is to stop waiting: see {@link #pollNext}. */
         @Override
@@ -522,6 +557,11 @@ final class ServerConnection {
                 ServerExchange exchange = exchanges.get(requestId);
                 boolean first = false;
                 if (exchange == null) {
+                    if (missedPoll) {
+                        // the client's pace, for the next poll for a request (see pollNext): read once a miss
+                        missedPoll = false;
+                        gapAfterMissedPoll = System.nanoTime() - missedPollStart;
+                    }
                     SharedAccess.addLongConfined(segment, ConnectionDescriptor.SERVER_REQUESTS_OFFSET, 1);
                     exchange = new ServerExchange(this, requestId);
                     exchanges.put(exchange);

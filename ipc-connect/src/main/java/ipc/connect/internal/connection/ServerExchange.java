@@ -96,12 +96,13 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
 
     /**
      * The handler's thread, done with this exchange: polls for the next request of the same connection for up to
-     * {@code nanos}, to handle it itself, unless (or until) {@code stepAside} (see {@link ServerConnection#pollNext}).
+     * {@code nanos} ({@code paceNanos} while the client calls at a pace under that), to handle it itself, unless (or
+     * until) {@code stepAside} (see {@link ServerConnection#pollNext}).
      *
      * @return that request, or {@code null} if none came (or the thread stepped aside)
      */
-    public ServerExchange pollNextRequest(long nanos, BooleanSupplier stepAside) {
-        return connection.pollNext(nanos, stepAside, this);
+    public ServerExchange pollNextRequest(long nanos, long paceNanos, BooleanSupplier stepAside) {
+        return connection.pollNext(nanos, paceNanos, stepAside, this);
     }
 
     /**
