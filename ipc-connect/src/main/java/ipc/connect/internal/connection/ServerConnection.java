@@ -385,8 +385,9 @@ final class ServerConnection {
      * ms), against 1.6 µs (p99 66-91 µs) when the thread polled 1 ms, the server then using 97% of a core instead of
      * 60%. The long poll begins once a request came within {@code paceNanos} of the start of a short poll that ran
      * out, and goes on while each finds the next request; a long poll that runs out (the client paused, or slowed
-     * down) ends it. A client that calls less often costs no more than before, and one that calls in a loop never
-     * lets a poll run out.
+     * down), or steps aside, ends it. A client that calls less often costs no more than before, and one that calls
+     * in a loop never lets a poll run out. Only a thread with a spinning place polls so long: one without (another
+     * connection's poller has it) polls {@code nanos}, yielding its core meanwhile, as before.
      *
      * @param nanos how long to poll (spinning if the thread has a spinning place, else yielding its core: the
      *     dispatcher gives its place up once it sees this thread)
@@ -416,16 +417,20 @@ final class ServerConnection {
                 gapAfterMissedPoll = Long.MAX_VALUE; // taken: the next miss measures afresh
             }
             long length = nextRequest.paced ? Math.max(nanos, paceNanos) : nanos;
-            // for the whole time, with a spinning place or not: the dispatcher gives its place up once it sees this
-            SelfPoll.poll(nextRequest, start, length, false, length);
+            // without a spinning place for nanos (the dispatcher gives its place up once it sees this thread), with
+            // one for the whole length
+            SelfPoll.poll(nextRequest, start, length, false, nanos);
         } finally {
             next = nextRequest.taken;
             nextRequest.taken = null;
             nextRequest.stepAside = null;
             if (next == null) {
                 nextRequest.paced = false;
-                missedPollStart = start;
-                missedPoll = true;
+                // ran out: the client's pace is measured (a thread that stepped aside leaves a busy server)
+                if (!closed && !stepAside.getAsBoolean()) {
+                    missedPollStart = start;
+                    missedPoll = true;
+                }
             }
             nextPoller.set(null);
             // Still counted while it handles a whole request that came alone, unless another's thread is: that
