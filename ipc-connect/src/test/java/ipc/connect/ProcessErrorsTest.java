@@ -70,9 +70,9 @@ class ProcessErrorsTest {
     void aCallGivenUpGivesItsHandlersPollingCountBackWhileTheHandlerRuns() throws Exception {
         assumeFalse(Boolean.getBoolean("inline"), "no handler thread polls");
         // The count's logic is the connection layer's, whatever the signal. With the fallback signal a call's handler
-        // thread often stops polling before the next call comes (its 200 µs are over before the client, whose
-        // threads sleep by timed parks, has read the answer and sent again), and then no attempt finds one that
-        // does: this test needs one.
+        // thread often stops polling before the next call comes (its poll, 200 µs until the client's pace is seen,
+        // is over before the client, whose threads sleep by timed parks, has read the answer and sent again), and
+        // then no attempt finds one that does: this test needs one.
         assumeFalse("fallback".equals(System.getProperty("ipc.connect.signal")), "the futex run covers it");
         byte[] now = "0".getBytes(StandardCharsets.UTF_8);
         try (IpcClient client = new IpcClient(factory, server.channel("slow"));
