@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -33,6 +34,18 @@ final class ChannelFiles {
     /** How many of the server's threads count as polling the connection of {@code header}. */
     static int serverPollers(MemorySegment header) {
         return SharedAccess.getIntVolatile(header, ConnectionDescriptor.SERVER_POLLERS_OFFSET);
+    }
+
+    /**
+     * Waits up to {@code within} for the count of {@link #serverPollers} to fall to zero (a thread gives its count
+     * back a moment after it stops); returns the count then, for the caller to assert.
+     */
+    static int serverPollersOnceZero(MemorySegment header, Duration within) throws InterruptedException {
+        long until = System.nanoTime() + within.toNanos();
+        while (serverPollers(header) != 0 && System.nanoTime() - until < 0) {
+            Thread.sleep(5);
+        }
+        return serverPollers(header);
     }
 
     static List<Path> of(IpcChannelFactory factory, String base) {

@@ -102,11 +102,7 @@ class ProcessErrorsTest {
             CompletableFuture<InputStream> given = slow;
             ExecutionException e = assertThrows(ExecutionException.class, () -> given.get(30, TimeUnit.SECONDS));
             assertTrue(e.getCause() instanceof IpcTimeoutException, e.toString());
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (ChannelFiles.serverPollers(header) != 0 && System.nanoTime() - until < 0) {
-                Thread.sleep(5);
-            }
-            assertEquals(0, ChannelFiles.serverPollers(header),
+            assertEquals(0, ChannelFiles.serverPollersOnceZero(header, Duration.ofSeconds(10)),
                     "the count of the given-up call's handler (sleeping 20 s) is back");
             assertEquals("late 0", new String(client.sendAndReceive(now, TIMEOUT), StandardCharsets.UTF_8));
         }

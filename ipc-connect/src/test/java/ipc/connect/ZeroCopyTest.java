@@ -331,11 +331,8 @@ class ZeroCopyTest {
                 assertTrue(answer.startsWith(5 * frame + " "), answer);
             }
             assertEquals(5 * frame + " true", answer, "a view was held in place");
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (ChannelFiles.serverPollers(header) != 0 && System.nanoTime() - until < 0) {
-                Thread.sleep(5);
-            }
-            assertEquals(0, ChannelFiles.serverPollers(header), "the view given back, the count is too");
+            assertEquals(0, ChannelFiles.serverPollersOnceZero(header, Duration.ofSeconds(10)),
+                    "the view given back, the count is too");
         }
     }
 
