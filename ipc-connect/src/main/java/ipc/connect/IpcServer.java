@@ -32,8 +32,8 @@ import java.util.function.BooleanSupplier;
  * once it has answered, watches its connection for the next request for a moment (200 µs; 1 ms while the client
  * calls at a pace under that) and handles that one itself if it comes: calls that follow one another (a client
  * calling in a loop, or every few hundred microseconds) are answered by one thread, with no thread started and woken
- * for each. Like a pool thread, such a thread carries what a handler leaves in its
- * {@link ThreadLocal}s to the next request (remove them when done, or use {@link ScopedValue}s; or pass
+ * for each. Like a pool thread, such a thread carries what a handler leaves in its {@link ThreadLocal}s to the next
+ * request (remove them when done, or use {@link ScopedValue}s; or pass
  * {@code Executors.newVirtualThreadPerTaskExecutor()} for a new thread per request); an interrupt is cleared.
  * A handler sees the request body while it is still arriving; the response it returns is streamed to the client.
  *
