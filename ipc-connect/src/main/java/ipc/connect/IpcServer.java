@@ -54,6 +54,13 @@ public final class IpcServer implements AutoCloseable {
      * server with {@link #DIRECT} handlers answered requests 1 ms apart at once, 2 ms apart only after a wake).
      */
     private static final long PACE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * How long, after those polls ran out, it then sleeps in the kernel for the next request, woken by the client
+     * itself, while no other handler of this server runs (see {@code ServerConnection.doze}): it keeps its carrier
+     * meanwhile, one such thread at a time in the process, and gives it back as soon as a server of this process
+     * starts another handler.
+     */
+    private static final long DOZE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /**
      * Runs a handler on the channel's dispatcher thread, for the lowest latency, whenever the whole request has
@@ -83,6 +90,8 @@ public final class IpcServer implements AutoCloseable {
      */
     private final AtomicInteger handlersStarting = new AtomicInteger();
     private final BooleanSupplier handlersWaiting = () -> handlersStarting.get() > 0;
+    /** Handlers' virtual threads running ({@link #handleThenNext}): while others run, none dozes. */
+    private final AtomicInteger handlersRunning = new AtomicInteger();
     private final List<ServerChannel> channels = new CopyOnWriteArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -139,13 +148,20 @@ public final class IpcServer implements AutoCloseable {
             handle(handler, exchange); // on the dispatcher, without a task object per request
             return;
         }
+        // a handler's thread dozing for its connection's next request gives its carrier back to the thread started here
+        ServerExchange.wakeDozingHandler();
         try {
             if (handlers == virtualThreads) {
                 handlersStarting.incrementAndGet();
                 try {
                     virtualThreads.execute(() -> {
+                        handlersRunning.incrementAndGet();
                         handlersStarting.decrementAndGet();
-                        handleThenNext(handler, exchange);
+                        try {
+                            handleThenNext(handler, exchange);
+                        } finally {
+                            handlersRunning.decrementAndGet();
+                        }
                     });
                 } catch (RejectedExecutionException e) {
                     handlersStarting.decrementAndGet();
@@ -161,8 +177,8 @@ public final class IpcServer implements AutoCloseable {
 
     /**
      * Handles {@code exchange}, then the requests of its connection that follow within {@link #NEXT_REQUEST_NANOS} of
-     * each other ({@link #PACE_NANOS} at a client's steady pace), on this virtual thread, until other handlers' threads
-     * wait to start (see {@link ServerExchange#pollNextRequest}).
+     * each other ({@link #PACE_NANOS} at a client's steady pace, {@link #DOZE_NANOS} while no other handler runs), on
+     * this virtual thread, until other handlers' threads wait to start (see {@link ServerExchange#pollNextRequest}).
      */
     private void handleThenNext(IpcServerRequestHandler handler, ServerExchange exchange) {
         ServerExchange next = exchange;
@@ -170,7 +186,8 @@ public final class IpcServer implements AutoCloseable {
             while (next != null) {
                 Thread.interrupted(); // an interrupt left by one handler is not the next one's
                 handle(handler, next);
-                next = next.pollNextRequest(NEXT_REQUEST_NANOS, PACE_NANOS, handlersWaiting);
+                next = next.pollNextRequest(NEXT_REQUEST_NANOS, PACE_NANOS,
+                        handlersRunning.get() == 1 ? DOZE_NANOS : 0, handlersWaiting);
             }
         } finally {
             if (next != null) {

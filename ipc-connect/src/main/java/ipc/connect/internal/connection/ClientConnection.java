@@ -125,9 +125,11 @@ public final class ClientConnection implements AutoCloseable {
         this.file = file;
         this.segment = file.segment();
         // the dispatcher is not woken (for a request, or for room made in the response ring) while a handler of this
-        // connection polls its ring in the dispatcher's stead: such a handler sees to both
+        // connection polls its ring in the dispatcher's stead: such a handler sees to both, and is woken itself if it
+        // dozes on the connection's handler doorbell
         this.serverDoorbell = new Signal(channelHeader, ChannelDescriptor.DOORBELL_OFFSET, segment,
-                ConnectionDescriptor.SERVER_POLLERS_OFFSET);
+                ConnectionDescriptor.SERVER_POLLERS_OFFSET,
+                new Signal(segment, ConnectionDescriptor.HANDLER_DOORBELL_OFFSET));
         this.doorbell = new Signal(segment, ConnectionDescriptor.DOORBELL_OFFSET);
         int capacity = settings.ringCapacity();
         this.requests = new FrameWriter(

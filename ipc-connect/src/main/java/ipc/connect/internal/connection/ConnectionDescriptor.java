@@ -63,7 +63,11 @@ import ipc.connect.internal.signal.SignalDescriptor;
  *  +---------------------------------------------------------------+
  *  |                 Doorbell signal: the client reader sleeps here|  384
  *  +---------------------------------------------------------------+
- *  |                 Request ring (client produces, server consumes)|  512
+ *  |                 Handler doorbell signal: a server handler's   |  512
+ *  |                 thread dozes here for the next request; the   |
+ *  |                 client rings it with the channel's doorbell   |
+ *  +---------------------------------------------------------------+
+ *  |                 Request ring (client produces, server consumes)|  640
  *  |                 RingDescriptor.ringLength(capacity) bytes     |
  *  +---------------------------------------------------------------+
  *  |                 Response ring (server produces, client        |
@@ -74,8 +78,9 @@ import ipc.connect.internal.signal.SignalDescriptor;
 public final class ConnectionDescriptor {
     public static final long MAGIC = 0x314E4E4F43435049L; // "IPCCONN1" little-endian
     // 2: the server pollers count; 3: a handler answering a call may count as a poller (the client wakes the
-    // dispatcher anyway while another call is pending), and the rings' records are published by their length
-    public static final int LAYOUT_VERSION = 3;
+    // dispatcher anyway while another call is pending), and the rings' records are published by their length;
+    // 4: the handler doorbell
+    public static final int LAYOUT_VERSION = 4;
 
     public static final int MAGIC_OFFSET = 0;
     public static final int LAYOUT_VERSION_OFFSET = 8;
@@ -109,7 +114,13 @@ public final class ConnectionDescriptor {
      */
     public static final int SERVER_POLLERS_OFFSET = 320;
     public static final int DOORBELL_OFFSET = 384;
-    public static final int HEADER_LENGTH = DOORBELL_OFFSET + SignalDescriptor.LENGTH;
+    /**
+     * Where a server's handler thread that counts as polling the request ring may sleep instead, in the kernel
+     * ({@code ServerConnection.doze}): the client's writer rings it whenever it rings the channel's doorbell, pollers
+     * or not (the dozers of a {@link ipc.connect.internal.signal.Signal}).
+     */
+    public static final int HANDLER_DOORBELL_OFFSET = DOORBELL_OFFSET + SignalDescriptor.LENGTH;
+    public static final int HEADER_LENGTH = HANDLER_DOORBELL_OFFSET + SignalDescriptor.LENGTH;
 
     public static final int CLIENT_OPEN = 1;
     public static final int CLIENT_CLOSED = 2;

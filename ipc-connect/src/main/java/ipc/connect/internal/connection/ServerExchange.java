@@ -96,13 +96,22 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
 
     /**
      * The handler's thread, done with this exchange: polls for the next request of the same connection for up to
-     * {@code nanos} ({@code paceNanos} while the client calls at a pace under that), to handle it itself, unless (or
-     * until) {@code stepAside} (see {@link ServerConnection#pollNext}).
+     * {@code nanos} ({@code paceNanos} while the client calls at a pace under that), then dozes for it up to
+     * {@code dozeNanos} (0: not at all), to handle it itself, unless (or until) {@code stepAside} (see
+     * {@link ServerConnection#pollNext}).
      *
      * @return that request, or {@code null} if none came (or the thread stepped aside)
      */
-    public ServerExchange pollNextRequest(long nanos, long paceNanos, BooleanSupplier stepAside) {
-        return connection.pollNext(nanos, paceNanos, stepAside, this);
+    public ServerExchange pollNextRequest(long nanos, long paceNanos, long dozeNanos, BooleanSupplier stepAside) {
+        return connection.pollNext(nanos, paceNanos, dozeNanos, stepAside, this);
+    }
+
+    /**
+     * Ends the doze of the handler's thread of this process that dozes for its connection's next request, if one
+     * does ({@link #pollNextRequest}): it gives its carrier back. Call before starting a thread that needs one.
+     */
+    public static void wakeDozingHandler() {
+        ServerConnection.wakeDozing();
     }
 
     /**

@@ -22,6 +22,10 @@ import java.util.function.BooleanSupplier;
  * on a core for nothing. The same Dekker pair holds between the writer's data and the poller count: whoever
  * {@linkplain #stopPolling() stops} hands what it leaves unread to the sleepers by {@linkplain #wakeSleepers()
  * waking} them.
+ *
+ * <p>A counted poller may also doze: sleep on a signal of its own, which the writer's every ring of this one rings
+ * too, after the same fence (the {@code dozers} of the constructor). It stays counted meanwhile, so the sleepers are
+ * still spared, and is woken directly by the data it waits for.
  */
 public final class Signal {
     /** The kernel's wait of this platform, or {@code null}: the portable fallback. */
@@ -33,6 +37,8 @@ public final class Signal {
     private final MemorySegment word;
     private final MemorySegment pollersSegment;
     private final long pollersOffset;
+    /** Where counted pollers may doze, rung with this signal; {@code null}: they do not. */
+    private final Signal dozers;
 
     public Signal(MemorySegment segment, long offset) {
         this(segment, offset, segment, offset + SignalDescriptor.POLLERS_OFFSET);
@@ -45,6 +51,16 @@ public final class Signal {
      * the wakes, and no other.
      */
     public Signal(MemorySegment segment, long offset, MemorySegment pollersSegment, long pollersOffset) {
+        this(segment, offset, pollersSegment, pollersOffset, null);
+    }
+
+    /**
+     * The signal at {@code offset} of {@code segment}, its pollers counted at {@code pollersOffset} of
+     * {@code pollersSegment}, and dozing on {@code dozers} if they sleep: every ring of this signal ({@link #signal},
+     * {@link #wakeSleepers}) rings {@code dozers}' announced sleepers too, counted pollers or not.
+     */
+    public Signal(MemorySegment segment, long offset, MemorySegment pollersSegment, long pollersOffset,
+                  Signal dozers) {
         if (offset % 8 != 0 || offset < 0 || offset + SignalDescriptor.LENGTH > segment.byteSize()) {
             throw new IllegalArgumentException("signal at " + offset + " does not fit an aligned place in a segment of "
                     + segment.byteSize() + " bytes");
@@ -58,6 +74,7 @@ public final class Signal {
         this.word = segment.asSlice(offset + SignalDescriptor.SEQUENCE_OFFSET, 4);
         this.pollersSegment = pollersSegment;
         this.pollersOffset = pollersOffset;
+        this.dozers = dozers;
     }
 
     /** Whether sleepers sleep in the kernel ({@code true}) or back off with {@code parkNanos} (fallback). */
@@ -99,19 +116,27 @@ public final class Signal {
         wakeAnnounced(false, NEVER);
     }
 
-    /** The writer's side of the Dekker pair: a full fence, then the announced sleepers (and pollers) are read. */
+    /**
+     * The writer's side of the Dekker pair: a full fence, then the announced sleepers (and pollers) are read, and the
+     * dozing pollers' (their own signal's sleepers, behind the same fence).
+     */
     private boolean wakeAnnounced(boolean unlessPolled, BooleanSupplier pollersMayBeBusy) {
         VarHandle.fullFence();
+        boolean woke = false;
         try {
             if (getIntVolatile(segment, offset + SignalDescriptor.WAITERS_OFFSET) != 0 && (!unlessPolled
                     || getIntVolatile(pollersSegment, pollersOffset) == 0 || pollersMayBeBusy.getAsBoolean())) {
                 wakeAll();
-                return true;
+                woke = true;
+            }
+            if (dozers != null && dozers.hasSleepers()) {
+                dozers.wakeAll();
+                woke = true;
             }
         } catch (IllegalStateException mappingClosed) {
             // the connection ended under a late writer: nobody left to wake
         }
-        return false;
+        return woke;
     }
 
     /** Whether a sleeper has announced itself: a cheap read, for deciding whether to {@link #startPolling()}. */
