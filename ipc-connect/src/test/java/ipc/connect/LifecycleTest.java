@@ -116,6 +116,25 @@ class LifecycleTest {
         assertTrue(sorted[sorted.length / 2] < 500, "closes took " + java.util.Arrays.toString(closeMillis) + " ms");
     }
 
+    /**
+     * With a single carrier thread for virtual threads, no handler's thread dozes for its connection's next request:
+     * it would keep that carrier, and every other virtual thread of the process would wait up to the doze's end (a
+     * second). The process's own virtual thread, started after a call and a pause, runs at once.
+     */
+    @Test
+    void noHandlerDozesOnTheOnlyCarrier(@TempDir Path folder) throws Exception {
+        Process process = TestProcesses.launch(OneCarrierMain.class,
+                List.of("-Djdk.virtualThreadScheduler.parallelism=1"), folder.toString(),
+                TestProcesses.uniqueChannel("one-carrier"));
+        try {
+            TestProcesses.Result result = TestProcesses.await(process, 30);
+            assertEquals(0, result.exitCode(), result.output());
+            assertTrue(result.output().contains("ran true"), result.output());
+        } finally {
+            TestProcesses.kill(process);
+        }
+    }
+
     /** This process's mappings of files in {@code folder} (lines of {@code /proc/self/maps}). */
     private static List<String> mappingsUnder(Path folder) throws IOException {
         String prefix = folder.toAbsolutePath().normalize() + "/";

@@ -16,7 +16,6 @@ import ipc.connect.internal.ring.RecordHandler;
 import ipc.connect.internal.ring.RingCorruptedException;
 import ipc.connect.internal.signal.CoreTurn;
 import ipc.connect.internal.signal.Signal;
-import ipc.connect.internal.signal.Spinners;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
@@ -37,6 +36,12 @@ final class ServerConnection {
      * the process, as the thread keeps its carrier meanwhile.
      */
     private static final AtomicReference<ServerConnection> DOZING = new AtomicReference<>();
+    /**
+     * Whether a handler's thread may doze at all: with the kernel's wait (the fallback's is a park, which would not
+     * be woken by the client), and with more than one carrier thread for virtual threads (the JDK's default is one
+     * per core; {@code jdk.virtualThreadScheduler.parallelism} sets it): a doze keeps one.
+     */
+    private static final boolean MAY_DOZE = Signal.kernelWait() && virtualThreadCarriers() > 1;
 
     private final ServerChannel channel;
     private final int slot;
@@ -468,9 +473,9 @@ final class ServerConnection {
      * The polling thread, its poll run out, sleeps in the kernel on the connection's handler doorbell for up to
      * {@code nanos}, still counted as polling (so the client's writes do not wake the dispatcher, and ring this
      * doorbell instead), and reads the ring whenever it is woken, until the next request is taken
-     * ({@link NextRequest#arrived}), or time is up. Only while no other connection's thread dozes, with the kernel's
-     * wait, and on more than one core: the thread keeps its carrier meanwhile (a wait in native code pins a virtual
-     * thread), and it must not be the only one. It is woken, and ends its doze, when another virtual thread is to
+     * ({@link NextRequest#arrived}), or time is up. Only while no other connection's thread dozes, and only if
+     * {@link #MAY_DOZE}: the thread keeps its carrier meanwhile (a wait in native code pins a virtual thread), and it
+     * must not be the only one. It is woken, and ends its doze, when another virtual thread is to
      * start ({@link #wakeDozing}), and when the connection closes.
      *
      * <p>After a pause long enough for both sides to sleep, a request so comes straight to the thread that answers
@@ -480,7 +485,7 @@ final class ServerConnection {
      * trip of about 270 µs (inline: 85-110).
      */
     private void doze(long nanos) {
-        if (nanos <= 0 || !Signal.kernelWait() || Spinners.PLACES == 0) {
+        if (nanos <= 0 || !MAY_DOZE) {
             return;
         }
         dozeCalledOff = false; // before the doze is seen: a call-off comes after
@@ -508,6 +513,17 @@ final class ServerConnection {
             // the connection closed under the thread: nothing to wait for
         } finally {
             DOZING.set(null);
+        }
+    }
+
+    /** The JDK's carrier threads for virtual threads, as many as its scheduler's parallelism. */
+    private static int virtualThreadCarriers() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        try {
+            return Integer.parseInt(System.getProperty("jdk.virtualThreadScheduler.parallelism",
+                    Integer.toString(cores)).trim());
+        } catch (NumberFormatException e) {
+            return cores; // not a number: taken as unset
         }
     }
 
