@@ -3,6 +3,7 @@ package ipc.connect;
 import ipc.connect.internal.connection.ChannelSettings;
 import ipc.connect.internal.memory.SharedDirectory;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -21,6 +22,8 @@ public final class IpcChannelFactory {
     public static final int DEFAULT_RING_CAPACITY = 1 << 20;
     /** Default most connections per channel. */
     public static final int DEFAULT_MAX_CONNECTIONS = 128;
+    /** Default time a server's idle handler thread dozes for its connection's next request: 1 s. */
+    public static final Duration DEFAULT_HANDLER_DOZE = Duration.ofSeconds(1);
 
     private final ChannelSettings settings;
 
@@ -33,7 +36,7 @@ public final class IpcChannelFactory {
         this.settings = new ChannelSettings(
                 builder.directory != null ? builder.directory : SharedDirectory.defaultDirectory(),
                 builder.ringCapacity, builder.maxConnections, builder.spinCount, builder.yieldCount,
-                builder.shareWithGroup, builder.maxRequestBytes);
+                builder.shareWithGroup, builder.maxRequestBytes, builder.handlerDozeNanos);
     }
 
     public static Builder builder() {
@@ -65,6 +68,11 @@ public final class IpcChannelFactory {
         return settings.maxRequestBytes();
     }
 
+    /** How long a server's idle handler thread dozes for its connection's next request (see the builder's). */
+    public Duration handlerDoze() {
+        return Duration.ofNanos(settings.handlerDozeNanos());
+    }
+
     ChannelSettings settings() {
         return settings;
     }
@@ -74,11 +82,13 @@ public final class IpcChannelFactory {
         return "IpcChannelFactory[directory=" + settings.directory() + ", ringCapacity=" + settings.ringCapacity()
                 + ", maxConnections=" + settings.maxConnections() + ", shareWithGroup=" + settings.groupAccess()
                 + (settings.maxRequestBytes() == Long.MAX_VALUE ? "" : ", maxRequestBytes=" + settings.maxRequestBytes())
-                + "]";
+                + (handlerDoze().equals(DEFAULT_HANDLER_DOZE) ? "" : ", handlerDoze=" + handlerDoze()) + "]";
     }
 
     /** Builds an {@link IpcChannelFactory}; every setting has a default. */
     public static final class Builder {
+        /** Longer dozes are cut to this: a year is "no limit" in practice, and its nanoseconds fit a long. */
+        private static final Duration LONGEST_DOZE = Duration.ofDays(365);
         private Path directory;
         private int ringCapacity = DEFAULT_RING_CAPACITY;
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
@@ -86,6 +96,7 @@ public final class IpcChannelFactory {
         private int yieldCount = 50;
         private boolean shareWithGroup;
         private long maxRequestBytes = Long.MAX_VALUE;
+        private long handlerDozeNanos = DEFAULT_HANDLER_DOZE.toNanos();
 
         private Builder() {
         }
@@ -138,6 +149,25 @@ public final class IpcChannelFactory {
          */
         public Builder maxRequestBytes(long maxRequestBytes) {
             this.maxRequestBytes = maxRequestBytes;
+            return this;
+        }
+
+        /**
+         * How long a server's handler thread (on a virtual thread), once it has answered and its brief poll for its
+         * connection's next request has run out, then sleeps in the kernel for that request, woken directly by the
+         * client: a call after a pause is answered with no other thread woken. Such a thread keeps its carrier
+         * thread meanwhile, so only one dozes at a time in a process, only while its server runs no other handler,
+         * and never with a single carrier; it gives the carrier back as soon as a server of the process starts
+         * another handler. Your own virtual threads in the server's process have one carrier fewer meanwhile.
+         * {@link Duration#ZERO} turns it off. A server's setting, not checked against its clients'. Default 1 s;
+         * longer durations are cut to a year.
+         */
+        public Builder handlerDoze(Duration handlerDoze) {
+            if (handlerDoze.isNegative()) {
+                throw new IllegalArgumentException("handlerDoze is negative: " + handlerDoze);
+            }
+            this.handlerDozeNanos = handlerDoze.compareTo(LONGEST_DOZE) > 0 ? LONGEST_DOZE.toNanos()
+                    : handlerDoze.toNanos();
             return this;
         }
 

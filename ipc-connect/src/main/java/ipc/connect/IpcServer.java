@@ -54,13 +54,6 @@ public final class IpcServer implements AutoCloseable {
      * server with {@link #DIRECT} handlers answered requests 1 ms apart at once, 2 ms apart only after a wake).
      */
     private static final long PACE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-    /**
-     * How long, after those polls ran out, it then sleeps in the kernel for the next request, woken by the client
-     * itself, while no other handler of this server runs (see {@code ServerConnection.doze}): it keeps its carrier
-     * meanwhile, one such thread at a time in the process, and gives it back as soon as a server of this process
-     * starts another handler.
-     */
-    private static final long DOZE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /**
      * Runs a handler on the channel's dispatcher thread, for the lowest latency, whenever the whole request has
@@ -177,8 +170,9 @@ public final class IpcServer implements AutoCloseable {
 
     /**
      * Handles {@code exchange}, then the requests of its connection that follow within {@link #NEXT_REQUEST_NANOS} of
-     * each other ({@link #PACE_NANOS} at a client's steady pace, {@link #DOZE_NANOS} while no other handler runs), on
-     * this virtual thread, until other handlers' threads wait to start (see {@link ServerExchange#pollNextRequest}).
+     * each other ({@link #PACE_NANOS} at a client's steady pace; after a pause, up to the factory's
+     * {@link IpcChannelFactory.Builder#handlerDoze} while no other handler runs), on this virtual thread, until other
+     * handlers' threads wait to start (see {@link ServerExchange#pollNextRequest}).
      */
     private void handleThenNext(IpcServerRequestHandler handler, ServerExchange exchange) {
         ServerExchange next = exchange;
@@ -187,7 +181,7 @@ public final class IpcServer implements AutoCloseable {
                 Thread.interrupted(); // an interrupt left by one handler is not the next one's
                 handle(handler, next);
                 next = next.pollNextRequest(NEXT_REQUEST_NANOS, PACE_NANOS,
-                        handlersRunning.get() == 1 ? DOZE_NANOS : 0, handlersWaiting);
+                        handlersRunning.get() == 1 ? factory.settings().handlerDozeNanos() : 0, handlersWaiting);
             }
         } finally {
             if (next != null) {

@@ -117,6 +117,36 @@ class LifecycleTest {
     }
 
     /**
+     * {@code handlerDoze(Duration.ZERO)} turns the doze off: calls 20 ms apart each run on a new handler thread (with
+     * the default, they share one: {@code ProcessEchoTest.callsAfterPausesShareADozingHandlerThread}). A negative
+     * doze is refused, named.
+     */
+    @Test
+    void aHandlerDozeOfZeroTurnsTheDozeOff(@TempDir Path folder) throws Exception {
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
+                () -> IpcChannelFactory.builder().handlerDoze(Duration.ofMillis(-1)));
+        assertTrue(negative.getMessage().contains("PT-0.001S"), negative.getMessage());
+        IpcChannelFactory factory = IpcChannelFactory.builder().directory(folder).handlerDoze(Duration.ZERO).build();
+        assertEquals(Duration.ZERO, factory.handlerDoze());
+        String channel = TestProcesses.uniqueChannel("no-doze");
+        int sameThreadAsBefore = 0;
+        try (IpcServer server = new IpcServer(factory); IpcClient client = new IpcClient(factory, channel)) {
+            server.listen(channel, request -> IpcData.of(Long.toString(Thread.currentThread().threadId())
+                    .getBytes(StandardCharsets.UTF_8)));
+            String previous = null;
+            for (int i = 0; i < 10; i++) {
+                Thread.sleep(20);
+                String thread = new String(client.sendAndReceive(new byte[0], TIMEOUT), StandardCharsets.UTF_8);
+                if (thread.equals(previous)) {
+                    sameThreadAsBefore++;
+                }
+                previous = thread;
+            }
+        }
+        assertEquals(0, sameThreadAsBefore, "calls 20 ms apart on the thread of the one before");
+    }
+
+    /**
      * With a single carrier thread for virtual threads, no handler's thread dozes for its connection's next request:
      * it would keep that carrier, and every other virtual thread of the process would wait up to the doze's end (a
      * second). The process's own virtual thread, started after a call and a pause, runs at once.

@@ -16,9 +16,11 @@ import java.util.Objects;
  * @param yieldCount idle polls a poller yields before sleeping in the kernel
  * @param groupAccess whether files are created for the owner's group too (0660) rather than the owner only (0600)
  * @param maxRequestBytes largest request body a server accepts
+ * @param handlerDozeNanos how long a server's handler thread, idle, dozes for its connection's next request (0: not
+ *     at all; see {@code ServerConnection.doze}); the server's own, not checked against the clients'
  */
 public record ChannelSettings(Path directory, int ringCapacity, int maxConnections, int spinCount, int yieldCount,
-                              boolean groupAccess, long maxRequestBytes) {
+                              boolean groupAccess, long maxRequestBytes, long handlerDozeNanos) {
     public ChannelSettings {
         Objects.requireNonNull(directory, "directory");
         RingDescriptor.checkCapacity(ringCapacity);
@@ -34,6 +36,9 @@ public record ChannelSettings(Path directory, int ringCapacity, int maxConnectio
         }
         if (maxRequestBytes < 0) {
             throw new IllegalArgumentException("maxRequestBytes < 0: " + maxRequestBytes);
+        }
+        if (handlerDozeNanos < 0) {
+            throw new IllegalArgumentException("handlerDoze < 0: " + handlerDozeNanos + " ns");
         }
     }
 
