@@ -30,9 +30,10 @@ import java.util.function.BooleanSupplier;
  * <p>By default each request runs its handler on a virtual thread of its own, so a slow handler never delays another
  * request; see {@link #IpcServer(IpcChannelFactory, Executor)} for the alternatives. A handler's virtual thread,
  * once it has answered, watches its connection for the next request for a moment (200 µs; 1 ms while the client
- * calls at a pace under that) and handles that one itself if it comes: calls that follow one another (a client
- * calling in a loop, or every few hundred microseconds) are answered by one thread, with no thread started and woken
- * for each. Like a pool thread, such a thread carries what a handler leaves in its {@link ThreadLocal}s to the next
+ * calls at a pace under that), then dozes for it in the kernel (up to the factory's
+ * {@link IpcChannelFactory.Builder#handlerDoze}, 1 s by default; while no other handler runs), and handles that one
+ * itself if it comes: calls that follow one another (a client calling in a loop, every few hundred microseconds, or
+ * after a pause) are answered by one thread, with no thread started and woken for each. Like a pool thread, such a thread carries what a handler leaves in its {@link ThreadLocal}s to the next
  * request (remove them when done, or use {@link ScopedValue}s; or pass
  * {@code Executors.newVirtualThreadPerTaskExecutor()} for a new thread per request); an interrupt is cleared.
  * A handler sees the request body while it is still arriving; the response it returns is streamed to the client.

@@ -49,10 +49,11 @@ class ProcessEchoTest {
     /**
      * Calls that follow one another are answered by one handler thread, which goes on from one request of its
      * connection to the next instead of a new virtual thread for each; an interrupt a handler leaves on that thread is
-     * not seen by the next one. A thread waits only so long (200 µs at first) for the next call, and on 2 cores a
-     * connection can run a stretch of calls each slower than that (while the JVMs compile, or after a fresh connect):
-     * 0 of 200 shared a thread once, though most runs share 150-199. So the calls go on until 20 have run on the
-     * thread of the call before, up to 5,000; with a thread per call none ever does.
+     * not seen by the next one. A thread polls only so long (200 µs at first) for the next call (then dozes for it,
+     * except with the portable fallback signal, which has no doze), and on 2 cores a connection can run a stretch of
+     * calls each slower than that (while the JVMs compile, or after a fresh connect): 0 of 200 shared a thread once,
+     * though most runs share 150-199. So the calls go on until 20 have run on the thread of the call before, up to
+     * 5,000; with a thread per call none ever does.
      */
     @Test
     void callsInALoopShareAHandlerThreadButNotItsInterrupt() throws IOException {

@@ -299,8 +299,8 @@ public final class BenchClient {
     /**
      * The untimed requests before those come each after this pause: long enough for both sides to sleep too (a
      * handler's virtual thread polls 200 µs for its connection's next request, 1 ms while the client calls faster,
-     * callers spin up to 1 ms after a wake), so the paths that wake them are compiled, as in a process that has run
-     * a while, not interpreted.
+     * then dozes in the kernel; callers spin up to 1 ms after a wake), so the paths that wake them are compiled, as
+     * in a process that has run a while, not interpreted.
      */
     static final long SHORT_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     /** Spaced requests, a client calling now and then: the pause before each. */
