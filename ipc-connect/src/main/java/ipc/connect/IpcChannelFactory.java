@@ -156,9 +156,9 @@ public final class IpcChannelFactory {
          * How long a server's handler thread (on a virtual thread), once it has answered and its brief poll for its
          * connection's next request has run out, then sleeps in the kernel for that request, woken directly by the
          * client: a call after a pause is answered with no other thread woken. Such a thread keeps its carrier
-         * thread meanwhile, so only one dozes at a time in a process, only while its server runs no other handler,
-         * and never with a single carrier; it gives the carrier back as soon as a server of the process starts
-         * another handler. Your own virtual threads in the server's process have one carrier fewer meanwhile.
+         * thread meanwhile, so only one dozes at a time in a process, only while its server runs no other handler
+         * and none started in the process during its poll, and never with a single carrier; it gives the carrier
+         * back as soon as a server of the process starts another handler. Your own virtual threads in the server's process have one carrier fewer meanwhile.
          * {@link Duration#ZERO} turns it off. A server's setting, not checked against its clients'. Default 1 s;
          * longer durations are cut to a year.
          */

@@ -31,11 +31,12 @@ import java.util.function.BooleanSupplier;
  * request; see {@link #IpcServer(IpcChannelFactory, Executor)} for the alternatives. A handler's virtual thread,
  * once it has answered, watches its connection for the next request for a moment (200 µs; 1 ms while the client
  * calls at a pace under that), then dozes for it in the kernel (up to the factory's
- * {@link IpcChannelFactory.Builder#handlerDoze}, 1 s by default; while no other handler runs), and handles that one
- * itself if it comes: calls that follow one another (a client calling in a loop, every few hundred microseconds, or
- * after a pause) are answered by one thread, with no thread started and woken for each. Like a pool thread, such a thread carries what a handler leaves in its {@link ThreadLocal}s to the next
- * request (remove them when done, or use {@link ScopedValue}s; or pass
- * {@code Executors.newVirtualThreadPerTaskExecutor()} for a new thread per request); an interrupt is cleared.
+ * {@link IpcChannelFactory.Builder#handlerDoze}, 1 s by default, while the server is otherwise idle), and handles
+ * that one itself if it comes: calls that follow one another (a client calling in a loop, every few hundred
+ * microseconds, or after a pause) are answered by one thread, with no thread started and woken for each. Like a pool
+ * thread, such a thread carries what a handler leaves in its {@link ThreadLocal}s to the next request (remove them
+ * when done, or use {@link ScopedValue}s; or pass {@code Executors.newVirtualThreadPerTaskExecutor()} for a new
+ * thread per request); an interrupt is cleared.
  * A handler sees the request body while it is still arriving; the response it returns is streamed to the client.
  *
  * <p>Thread-safe. {@link #close()} stops listening, ends every connection (clients' pending calls fail with
@@ -143,7 +144,7 @@ public final class IpcServer implements AutoCloseable {
             return;
         }
         // a handler's thread dozing for its connection's next request gives its carrier back to the thread started here
-        ServerExchange.wakeDozingHandler();
+        ServerExchange.handlerStarting();
         try {
             if (handlers == virtualThreads) {
                 handlersStarting.incrementAndGet();

@@ -107,11 +107,12 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     }
 
     /**
-     * Ends the doze of the handler's thread of this process that dozes for its connection's next request, if one
-     * does ({@link #pollNextRequest}): it gives its carrier back. Call before starting a thread that needs one.
+     * A handler's thread is about to start in this process: the handler's thread that dozes for its connection's next
+     * request, if one does ({@link #pollNextRequest}), gives its carrier back, and no thread starts a doze after a
+     * poll during which this came. Call before starting a thread that needs a carrier.
      */
-    public static void wakeDozingHandler() {
-        ServerConnection.wakeDozing();
+    public static void handlerStarting() {
+        ServerConnection.handlerStarting();
     }
 
     /**
