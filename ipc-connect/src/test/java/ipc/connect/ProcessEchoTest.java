@@ -88,9 +88,28 @@ class ProcessEchoTest {
     @Test
     void callsAtASteadyPaceShareAHandlerThread() throws IOException {
         assumeFalse(Boolean.getBoolean("inline"), "no handler thread polls");
-        long pauseNanos = TimeUnit.MICROSECONDS.toNanos(400);
-        int atMost = 2_000;
-        int wanted = 100;
+        assertCallsShareAThread(TimeUnit.MICROSECONDS.toNanos(400), 2_000, 100, "0.4 ms");
+    }
+
+    /**
+     * A client that calls after pauses long enough for both sides to sleep (20 ms) has its calls answered by one
+     * thread too: the handler's thread, its poll run out, dozes in the kernel for the next request, woken by the
+     * client, instead of ending (without the doze, no call after such a pause ran on the thread of the one before).
+     * Not with the portable fallback signal, which has no kernel wait to doze in.
+     */
+    @Test
+    void callsAfterPausesShareADozingHandlerThread() throws IOException {
+        assumeFalse(Boolean.getBoolean("inline"), "no handler thread polls");
+        assumeFalse("fallback".equals(System.getProperty("ipc.connect.signal")), "no kernel wait to doze in");
+        assertCallsShareAThread(TimeUnit.MILLISECONDS.toNanos(20), 100, 10, "20 ms");
+    }
+
+    /**
+     * Calls, each {@code pauseNanos} after the last answer, until {@code wanted} have run on the handler thread of
+     * the call before (at most {@code atMost} calls); fails if fewer did.
+     */
+    private static void assertCallsShareAThread(long pauseNanos, int atMost, int wanted, String pause)
+            throws IOException {
         String previous = null;
         int sameThreadAsBefore = 0;
         int calls = 0;
@@ -112,41 +131,7 @@ class ProcessEchoTest {
             }
         }
         assertTrue(sameThreadAsBefore >= wanted, "only " + sameThreadAsBefore + " of " + calls
-                + " calls 0.4 ms apart ran on the thread of the one before");
-    }
-
-    /**
-     * A client that calls after pauses long enough for both sides to sleep (20 ms) has its calls answered by one
-     * thread too: the handler's thread, its poll run out, dozes in the kernel for the next request, woken by the
-     * client, instead of ending (without the doze, no call after such a pause ran on the thread of the one before).
-     * Not with the portable fallback signal, which has no kernel wait to doze in.
-     */
-    @Test
-    void callsAfterPausesShareADozingHandlerThread() throws IOException {
-        assumeFalse(Boolean.getBoolean("inline"), "no handler thread polls");
-        assumeFalse("fallback".equals(System.getProperty("ipc.connect.signal")), "no kernel wait to doze in");
-        long pauseNanos = TimeUnit.MILLISECONDS.toNanos(20);
-        int atMost = 100;
-        int wanted = 10;
-        String previous = null;
-        int sameThreadAsBefore = 0;
-        int calls = 0;
-        try (IpcClient client = new IpcClient(factory, SERVER.channel("thread"))) {
-            while (calls < atMost && sameThreadAsBefore < wanted) {
-                if (previous != null) {
-                    LockSupport.parkNanos(pauseNanos);
-                }
-                String thread = new String(client.sendAndReceive(new byte[0], TIMEOUT), StandardCharsets.UTF_8)
-                        .split(" ")[0];
-                if (thread.equals(previous)) {
-                    sameThreadAsBefore++;
-                }
-                previous = thread;
-                calls++;
-            }
-        }
-        assertTrue(sameThreadAsBefore >= wanted, "only " + sameThreadAsBefore + " of " + calls
-                + " calls 20 ms apart ran on the thread of the one before");
+                + " calls " + pause + " apart ran on the thread of the one before");
     }
 
     /**
