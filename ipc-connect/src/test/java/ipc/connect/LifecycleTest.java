@@ -78,9 +78,7 @@ class LifecycleTest {
                 closeMillis[i] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             }
         }
-        long[] sorted = closeMillis.clone();
-        java.util.Arrays.sort(sorted);
-        assertTrue(sorted[sorted.length / 2] < 50, "closes took " + java.util.Arrays.toString(closeMillis) + " ms");
+        assertMedianUnder(50, closeMillis);
     }
 
     /**
@@ -111,9 +109,7 @@ class LifecycleTest {
             }
             assertEquals(List.of(), mappingsUnder(folder), "files still mapped once server and client closed");
         }
-        long[] sorted = closeMillis.clone();
-        java.util.Arrays.sort(sorted);
-        assertTrue(sorted[sorted.length / 2] < 500, "closes took " + java.util.Arrays.toString(closeMillis) + " ms");
+        assertMedianUnder(500, closeMillis);
     }
 
     /**
@@ -129,21 +125,14 @@ class LifecycleTest {
         IpcChannelFactory factory = IpcChannelFactory.builder().directory(folder).handlerDoze(Duration.ZERO).build();
         assertEquals(Duration.ZERO, factory.handlerDoze());
         String channel = TestProcesses.uniqueChannel("no-doze");
-        int sameThreadAsBefore = 0;
+        int[] sameAndCalls;
         try (IpcServer server = new IpcServer(factory); IpcClient client = new IpcClient(factory, channel)) {
             server.listen(channel, request -> IpcData.of(Long.toString(Thread.currentThread().threadId())
                     .getBytes(StandardCharsets.UTF_8)));
-            String previous = null;
-            for (int i = 0; i < 10; i++) {
-                Thread.sleep(20);
-                String thread = new String(client.sendAndReceive(new byte[0], TIMEOUT), StandardCharsets.UTF_8);
-                if (thread.equals(previous)) {
-                    sameThreadAsBefore++;
-                }
-                previous = thread;
-            }
+            sameAndCalls = HandlerThreads.callsOnTheThreadBefore(client, TimeUnit.MILLISECONDS.toNanos(20), 10, 10);
         }
-        assertEquals(0, sameThreadAsBefore, "calls 20 ms apart on the thread of the one before");
+        assertEquals(0, sameAndCalls[0], "of " + sameAndCalls[1]
+                + " calls 20 ms apart, on the thread of the one before");
     }
 
     /**
@@ -163,6 +152,14 @@ class LifecycleTest {
         } finally {
             TestProcesses.kill(process);
         }
+    }
+
+    /** Asserts that the median of {@code closeMillis} is under {@code limitMillis}, naming them all if not. */
+    private static void assertMedianUnder(long limitMillis, long[] closeMillis) {
+        long[] sorted = closeMillis.clone();
+        java.util.Arrays.sort(sorted);
+        assertTrue(sorted[sorted.length / 2] < limitMillis, "closes took " + java.util.Arrays.toString(closeMillis)
+                + " ms");
     }
 
     /** This process's mappings of files in {@code folder} (lines of {@code /proc/self/maps}). */

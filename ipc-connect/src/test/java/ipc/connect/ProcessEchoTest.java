@@ -16,7 +16,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -122,32 +121,11 @@ class ProcessEchoTest {
                 + " calls " + pause + " apart ran on the thread of the one before");
     }
 
-    /**
-     * Calls, each {@code pauseNanos} after the last answer, until {@code wanted} have run on the handler thread of
-     * the call before, at most {@code atMost}; returns how many did, and the calls made.
-     */
+    /** {@link HandlerThreads#callsOnTheThreadBefore} on a new client of the server's {@code thread} channel. */
     private static int[] callsOnTheThreadBefore(long pauseNanos, int atMost, int wanted) throws IOException {
-        String previous = null;
-        int sameThreadAsBefore = 0;
-        int calls = 0;
         try (IpcClient client = new IpcClient(factory, SERVER.channel("thread"))) {
-            while (calls < atMost && sameThreadAsBefore < wanted) {
-                if (previous != null) {
-                    long until = System.nanoTime() + pauseNanos;
-                    for (long left = pauseNanos; left > 0; left = until - System.nanoTime()) {
-                        LockSupport.parkNanos(left);
-                    }
-                }
-                String thread = new String(client.sendAndReceive(new byte[0], TIMEOUT), StandardCharsets.UTF_8)
-                        .split(" ")[0];
-                if (thread.equals(previous)) {
-                    sameThreadAsBefore++;
-                }
-                previous = thread;
-                calls++;
-            }
+            return HandlerThreads.callsOnTheThreadBefore(client, pauseNanos, atMost, wanted);
         }
-        return new int[] {sameThreadAsBefore, calls};
     }
 
     /**
