@@ -198,6 +198,45 @@ class AsyncTest {
         }
     }
 
+    /**
+     * A sender that pipelines reads the responses after one send in a few, leaving the others for its next read
+     * ({@code ReadCadence}). Through windows of requests in flight that are wide, then narrow (a window it learnt
+     * no longer bounds what it leaves), then completed on virtual threads, every request gets its own answer, and
+     * none waits for its timeout: a response left behind is read by a later read, or by the connection's reader.
+     */
+    @Test
+    void pipelinesThroughWideThenNarrowWindowsLoseNoAnswer() throws Exception {
+        try (IpcClient client = new IpcClient(FACTORY, SERVER.channel("bytes"))) {
+            pipeline(client, 256, 20_000, Runnable::run);
+            pipeline(client, 4, 5_000, Runnable::run);
+            pipeline(client, 64, 5_000, null);
+        }
+    }
+
+    /** Sends {@code requests} with at most {@code window} in flight, each checked against its own answer. */
+    private static void pipeline(IpcClient client, int window, int requests, java.util.concurrent.Executor completions)
+            throws Exception {
+        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(window);
+        ConcurrentLinkedQueue<String> wrong = new ConcurrentLinkedQueue<>();
+        for (int i = 0; i < requests; i++) {
+            assertTrue(inFlight.tryAcquire(30, TimeUnit.SECONDS), "window " + window + ": no answer freed a place"
+                    + " in 30 s, at request " + i);
+            String request = "window " + window + " request " + i;
+            CompletableFuture<InputStream> response = completions == null
+                    ? client.sendAsync(IpcData.of(utf8(request)), TIMEOUT)
+                    : client.sendAsync(IpcData.of(utf8(request)), TIMEOUT, completions);
+            response.whenComplete((in, failure) -> {
+                String answer = failure != null ? failure.toString() : text(in);
+                if (!answer.equals(request)) {
+                    wrong.add(request + " answered " + answer);
+                }
+                inFlight.release();
+            });
+        }
+        assertTrue(inFlight.tryAcquire(window, 30, TimeUnit.SECONDS), "window " + window + ": answers missing");
+        assertEquals(List.of(), List.copyOf(wrong));
+    }
+
     /** A direct completion that sends again runs inside a read of the responses: the nested send must not read. */
     @Test
     void directCompletionsMaySendAgain() throws Exception {
