@@ -574,7 +574,8 @@ public final class ClientConnection implements AutoCloseable {
                     long checkedAt = System.nanoTime();
                     long sinceSender = checkedAt - readAt;
                     long turnLeft = SENDER_TURN_NANOS - sinceSender;
-                    if (turnLeft <= 0 && sinceSender < SENDER_RETURN_NANOS && checkedAt - senderSentAt < SENDING_NANOS) {
+                    if (turnLeft <= 0 && sinceSender < SENDER_RETURN_NANOS
+                            && checkedAt - senderSentAt < SENDING_NANOS) {
                         // The turn lapsed (the sender's thread lost its core a while, say) and the sender sends on:
                         // it has the ring back. Else this thread, polling hot on the core the sender needs, read its
                         // responses first, the sender's reads found none and took no turn, and the two shared a core

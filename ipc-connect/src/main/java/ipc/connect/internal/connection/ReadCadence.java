@@ -9,12 +9,12 @@ import java.util.concurrent.TimeUnit;
  * {@code bench}'s workload (256 requests in flight, futures completed directly) the requests per second rose by about a
  * quarter.
  *
- * <p>A sender pipelines while its sends come back to back (at most {@value #BACK_TO_BACK_MICROS} µs apart) and its turn
- * holds (its reads found responses lately, so the connection's reader stays off the ring). It skips a read only while
- * fewer exchanges are pending than half the most ever pending at a send on the connection. That most is at most the sender's window of requests in flight (the limit it waits at for a response
- * before it sends more): so a skipped read never leaves a response the sender then waits for, which only the
- * connection's reader would read, once the sender's turn is over (up to 50 µs later). A window of 4 gains little, a
- * window of 256 all.
+ * <p>A sender pipelines while its sends come back to back (at most {@value #BACK_TO_BACK_MICROS} µs apart) and its
+ * turn holds (its reads found responses lately, so the connection's reader stays off the ring). It skips a read only
+ * while fewer exchanges are pending than half the most ever pending at a send on the connection. That most is at most
+ * the sender's window of requests in flight (the limit it waits at for a response before it sends more): so a skipped
+ * read never leaves a response the sender then waits for, which only the connection's reader would read, once the
+ * sender's turn is over (up to 50 µs later). A window of 4 gains little, a window of 256 all.
  *
  * <p>That bound fails where the window is not counted by pending exchanges: futures completed on other threads (a
  * response read is no longer pending, but its request still takes a place in the window until its completion has run),
