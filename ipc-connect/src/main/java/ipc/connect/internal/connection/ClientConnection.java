@@ -49,7 +49,8 @@ public final class ClientConnection implements AutoCloseable {
     /**
      * While a thread of {@code sendAsync} finds responses to read (it looks after its requests), the reader thread
      * stays off the cores for this long after each such read: on few cores it would only take the core the sender
-     * needs. If the sender stops (blocks on a full window), the reader is back within it.
+     * needs. If the sender stops (blocks on a full window), the reader is back within it, or within two if the sender
+     * sent last just before the first ended ({@link #SENDER_RETURN_NANOS}).
      */
     private static final long SENDER_TURN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     /**

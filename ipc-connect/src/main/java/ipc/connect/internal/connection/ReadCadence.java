@@ -14,15 +14,15 @@ import java.util.concurrent.TimeUnit;
  * while fewer exchanges are pending than half the most ever pending at a send on the connection. That most is at most
  * the sender's window of requests in flight (the limit it waits at for a response before it sends more): so a skipped
  * read never leaves a response the sender then waits for, which only the connection's reader would read, once the
- * sender's turn is over (up to 50 µs later). A window of 4 gains little, a window of 256 all.
+ * sender's turn is over (50-100 µs later). A window of 4 gains little, a window of 256 all.
  *
  * <p>That bound fails where the window is not counted by pending exchanges: futures completed on other threads (a
- * response read is no longer pending, but its request still takes a place in the window until its completion has run),
- * a window that shrinks after it was wide, or senders with windows of different sizes. A send that comes
- * {@value #STALL_MICROS} µs or more after one that skipped its read may have waited for a response it left: no read is
- * then skipped for the next {@value #COOL_DOWN_SENDS} sends. Such a wait costs up to the reader's turn, about 50 µs,
- * once per cool-down at most. A sender whose thread merely lost its core for a while looks the same (in {@code bench},
- * tens of times a second), and loses the gain for a cool-down.
+ * response read is no longer pending, but its request still takes a place in the window until its completion has
+ * run), a window that shrinks after it was wide, or senders with windows of different sizes. A send that comes
+ * {@value #STALL_MICROS} µs or more after one that skipped its read may have waited for a response it left: no read
+ * is then skipped for the next {@value #COOL_DOWN_SENDS} sends. Such a wait costs up to one or two of the reader's
+ * turns, 50-100 µs, once per cool-down at most. A sender whose thread merely lost its core for a while looks the same
+ * (in {@code bench}, tens of times a second), and loses the gain for a cool-down.
  *
  * <p>Shared by the senders of one connection without synchronization: a race costs a read more or fewer, nothing else.
  * The responses a sender leaves are read by its next read, another sender's, or the connection's reader.
