@@ -741,9 +741,13 @@ public final class ClientConnection implements AutoCloseable {
      *     tenth of the caller's time for a request)
      */
     void pollAfterSend(long sentAt) {
-        SENDER_SENT_AT.setRelease(this, sentAt);
-        if (!readCadence.readNow(sentAt, sentAt - senderReadAt < SENDER_TURN_NANOS, exchanges.size())) {
-            return; // pipelining: a later send of this sender reads this response with others
+        if (!readLock.isHeldByCurrentThread()) {
+            // not a completion run inside a read (by the reader, say), which sends again: only a sender that reads
+            // for itself afterwards has the ring back from the reader, or skips reads
+            SENDER_SENT_AT.setRelease(this, sentAt);
+            if (!readCadence.readNow(sentAt, sentAt - senderReadAt < SENDER_TURN_NANOS, exchanges.size())) {
+                return; // pipelining: a later send of this sender reads this response with others
+            }
         }
         if (pollResponses() > 0) {
             SENDER_READ_AT.setRelease(this, sentAt); // the reader only needs to see it soon: no fence
