@@ -741,12 +741,14 @@ public final class ClientConnection implements AutoCloseable {
      *     tenth of the caller's time for a request)
      */
     void pollAfterSend(long sentAt) {
-        if (!readLock.isHeldByCurrentThread()) {
-            // not a completion run inside a read (by the reader, say), which sends again: only a sender that reads
-            // for itself afterwards has the ring back from the reader, or skips reads
+        int pending = exchanges.size();
+        if (pending > 1 && !readLock.isHeldByCurrentThread()) {
+            // Pipelining, and not a completion run inside a read (by the reader, say) that sends again: only a sender
+            // that keeps others in flight and reads for itself after its sends has the ring back from the reader, or
+            // skips reads. One that waits for each response (a loop of sendAsync and get) needs the reader at once.
             SENDER_SENT_AT.setRelease(this, sentAt);
-            if (!readCadence.readNow(sentAt, sentAt - senderReadAt < SENDER_TURN_NANOS, exchanges.size())) {
-                return; // pipelining: a later send of this sender reads this response with others
+            if (!readCadence.readNow(sentAt, sentAt - senderReadAt < SENDER_TURN_NANOS, pending)) {
+                return; // a later send of this sender reads this response with others
             }
         }
         if (pollResponses() > 0) {
