@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * while fewer exchanges are pending than half the most ever pending at a send on the connection. That most is at most
  * the sender's window of requests in flight (the limit it waits at for a response before it sends more): so a skipped
  * read never leaves a response the sender then waits for, which only the connection's reader would read, once the
- * sender's turn is over (50-100 µs later). A window of 4 gains little, a window of 256 all.
+ * sender's turn is over (50-100 µs later). A window of 4 gains nothing, one of 256 all.
  *
  * <p>That bound fails where the window is not counted by pending exchanges: futures completed on other threads (a
  * response read is no longer pending, but its request still takes a place in the window until its completion has
