@@ -18,11 +18,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>That bound fails where the window is not counted by pending exchanges: futures completed on other threads (a
  * response read is no longer pending, but its request still takes a place in the window until its completion has
- * run), a window that shrinks after it was wide, or senders with windows of different sizes. A send that comes
- * {@value #STALL_MICROS} µs or more after one that skipped its read may have waited for a response it left: no read
- * is then skipped for the next {@value #COOL_DOWN_SENDS} sends. Such a wait costs up to one or two of the reader's
- * turns, 50-100 µs, once per cool-down at most. A sender whose thread merely lost its core for a while looks the same
- * (in {@code bench}, tens of times a second), and loses the gain for a cool-down.
+ * run), a window that shrinks after it was wide, or senders with windows of different sizes (synchronous calls in
+ * flight count as pending too). A send that comes {@value #STALL_MICROS} µs or more after one that skipped its read
+ * may have waited for a response it left: no read is then skipped for the next {@value #COOL_DOWN_SENDS} sends. Such
+ * a wait costs up to one or two of the reader's turns, 50-100 µs, once per cool-down at most. A sender whose thread
+ * merely lost its core for a while looks the same (in {@code bench}, tens of times a second), and loses the gain for
+ * a cool-down.
  *
  * <p>Shared by the senders of one connection without synchronization: a race costs a read more or fewer, nothing else.
  * The responses a sender leaves are read by its next read, another sender's, or the connection's reader.
