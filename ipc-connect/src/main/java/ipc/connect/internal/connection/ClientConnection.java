@@ -104,7 +104,7 @@ public final class ClientConnection implements AutoCloseable {
     private final ReadCadence readCadence = new ReadCadence();
     /** When a thread of {@code sendAsync} last read the response ring itself ({@code nanoTime}). */
     private volatile long senderReadAt = System.nanoTime() - SENDER_TURN_NANOS;
-    /** When a thread of {@code sendAsync} last sent ({@code nanoTime}). */
+    /** When a thread of {@code sendAsync} last sent with others in flight ({@code nanoTime}; see pollAfterSend). */
     private volatile long senderSentAt = System.nanoTime() - SENDER_TURN_NANOS;
     private final AtomicLong nextRequestId = new AtomicLong();
     /** Deadlines below are nanoseconds from this {@code nanoTime}, so that {@link Long#MAX_VALUE} means none. */
