@@ -55,20 +55,16 @@ public final class ClientConnection implements AutoCloseable {
     private static final long SENDER_TURN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     /**
      * For this long after a sender's turn the reader gives the ring back to it whenever it finds it sending again
-     * (within {@link #SENDING_NANOS}), for another turn: see {@link #run}. In {@code bench}'s pipelined workloads (one
+     * ({@link ReadCadence#sendsAt}), for another turn: see {@link #run}. In {@code bench}'s pipelined workloads (one
      * instrumented run each way) the sends made without the sender's turn fell from 45% to 2-3%.
      */
     private static final long SENDER_RETURN_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    /** A sender that sent within this long sends now. */
-    private static final long SENDING_NANOS = TimeUnit.MICROSECONDS.toNanos(5);
     private static final AtomicInteger CONNECTION_COUNTER = new AtomicInteger();
     private static final VarHandle SENDER_READ_AT;
-    private static final VarHandle SENDER_SENT_AT;
 
     static {
         try {
             SENDER_READ_AT = MethodHandles.lookup().findVarHandle(ClientConnection.class, "senderReadAt", long.class);
-            SENDER_SENT_AT = MethodHandles.lookup().findVarHandle(ClientConnection.class, "senderSentAt", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -104,8 +100,6 @@ public final class ClientConnection implements AutoCloseable {
     private final ReadCadence readCadence = new ReadCadence();
     /** When a thread of {@code sendAsync} last read the response ring itself ({@code nanoTime}). */
     private volatile long senderReadAt = System.nanoTime() - SENDER_TURN_NANOS;
-    /** When a thread of {@code sendAsync} last sent with others in flight ({@code nanoTime}; see pollAfterSend). */
-    private volatile long senderSentAt = System.nanoTime() - SENDER_TURN_NANOS;
     private final AtomicLong nextRequestId = new AtomicLong();
     /** Deadlines below are nanoseconds from this {@code nanoTime}, so that {@link Long#MAX_VALUE} means none. */
     private final long epoch = System.nanoTime();
@@ -576,7 +570,7 @@ public final class ClientConnection implements AutoCloseable {
                     long sinceSender = checkedAt - readAt;
                     long turnLeft = SENDER_TURN_NANOS - sinceSender;
                     if (turnLeft <= 0 && sinceSender < SENDER_RETURN_NANOS
-                            && checkedAt - senderSentAt < SENDING_NANOS) {
+                            && readCadence.sendsAt(checkedAt)) {
                         // The turn lapsed (the sender's thread lost its core a while, say) and the sender sends on:
                         // it has the ring back. Else this thread, polling hot on the core the sender needs, read its
                         // responses first, the sender's reads found none and took no turn, and the two shared a core
@@ -746,7 +740,6 @@ public final class ClientConnection implements AutoCloseable {
             // Pipelining, and not a completion run inside a read (by the reader, say) that sends again: only a sender
             // that keeps others in flight and reads for itself after its sends has the ring back from the reader, or
             // skips reads. One that waits for each response (a loop of sendAsync and get) needs the reader at once.
-            SENDER_SENT_AT.setRelease(this, sentAt);
             if (!readCadence.readNow(sentAt, sentAt - senderReadAt < SENDER_TURN_NANOS, pending)) {
                 return; // a later send of this sender reads this response with others
             }

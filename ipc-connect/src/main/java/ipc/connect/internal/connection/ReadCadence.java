@@ -1,5 +1,7 @@
 package ipc.connect.internal.connection;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,7 +41,18 @@ final class ReadCadence {
     static final int COOL_DOWN_SENDS = 1024;
     private static final long BACK_TO_BACK_NANOS = TimeUnit.MICROSECONDS.toNanos(BACK_TO_BACK_MICROS);
     private static final long STALL_NANOS = TimeUnit.MICROSECONDS.toNanos(STALL_MICROS);
+    /** Release stores and acquire loads of {@link #lastSendAt}, which the connection's reader reads too. */
+    private static final VarHandle LAST_SEND_AT;
 
+    static {
+        try {
+            LAST_SEND_AT = MethodHandles.lookup().findVarHandle(ReadCadence.class, "lastSendAt", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** When a sender last sent ({@code nanoTime}): written by {@link #readNow}, read by {@link #sendsAt} too. */
     private long lastSendAt = System.nanoTime() - STALL_NANOS;
     /** Reads skipped since the last read. */
     private int skipped;
@@ -57,7 +70,7 @@ final class ReadCadence {
      */
     boolean readNow(long sentAt, boolean turnHeld, int pending) {
         long gap = sentAt - lastSendAt;
-        lastSendAt = sentAt;
+        LAST_SEND_AT.setRelease(this, sentAt);
         if (pending > mostPending) {
             mostPending = pending;
         }
@@ -75,5 +88,13 @@ final class ReadCadence {
             return false;
         }
         return true;
+    }
+
+    /**
+     * Whether a sender sends at {@code now} ({@code nanoTime}): its last send, given to {@link #readNow}, came at most
+     * {@value #BACK_TO_BACK_MICROS} µs before. Any thread may ask (the connection's reader does).
+     */
+    boolean sendsAt(long now) {
+        return now - (long) LAST_SEND_AT.getAcquire(this) < BACK_TO_BACK_NANOS;
     }
 }

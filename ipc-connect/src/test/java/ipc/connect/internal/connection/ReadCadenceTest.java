@@ -80,6 +80,14 @@ class ReadCadenceTest {
     }
 
     @Test
+    void aSenderSendsUntilItsSendsAreNoLongerBackToBack() {
+        assertFalse(cadence.sendsAt(now), "no send yet");
+        cadence.readNow(now, true, 2);
+        assertTrue(cadence.sendsAt(now + BACK_TO_BACK));
+        assertFalse(cadence.sendsAt(now + BACK_TO_BACK + 1));
+    }
+
+    @Test
     void aWaitAfterAReadStopsNoSkips() {
         cadence.readNow(now, true, 256);
         readsOf(ReadCadence.MAX_SKIPS + 1, true, 10); // ends with a read
