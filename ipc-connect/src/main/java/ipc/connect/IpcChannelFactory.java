@@ -24,6 +24,11 @@ public final class IpcChannelFactory {
     public static final int DEFAULT_MAX_CONNECTIONS = 128;
     /** Default time a server's idle handler thread dozes for its connection's next request: 1 s. */
     public static final Duration DEFAULT_HANDLER_DOZE = Duration.ofSeconds(1);
+    /**
+     * Longer durations (client timeouts, handler dozes) are cut to this: a year is "no limit" in practice, and its
+     * nanoseconds fit a long.
+     */
+    private static final Duration LONGEST = Duration.ofDays(365);
 
     private final ChannelSettings settings;
 
@@ -85,10 +90,13 @@ public final class IpcChannelFactory {
                 + (handlerDoze().equals(DEFAULT_HANDLER_DOZE) ? "" : ", handlerDoze=" + handlerDoze()) + "]";
     }
 
+    /** {@code duration} in nanoseconds, cut to a year ({@link #LONGEST}). */
+    static long nanosUpToAYear(Duration duration) {
+        return duration.compareTo(LONGEST) > 0 ? LONGEST.toNanos() : duration.toNanos();
+    }
+
     /** Builds an {@link IpcChannelFactory}; every setting has a default. */
     public static final class Builder {
-        /** Longer dozes are cut to this: a year is "no limit" in practice, and its nanoseconds fit a long. */
-        private static final Duration LONGEST_DOZE = Duration.ofDays(365);
         private Path directory;
         private int ringCapacity = DEFAULT_RING_CAPACITY;
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
@@ -158,16 +166,15 @@ public final class IpcChannelFactory {
          * client: a call after a pause is answered with no other thread woken. Such a thread keeps its carrier
          * thread meanwhile, so only one dozes at a time in a process, only while its server runs no other handler
          * and none started in the process during its poll, and never with a single carrier; it gives the carrier
-         * back as soon as a server of the process starts another handler. Your own virtual threads in the server's process have one carrier fewer meanwhile.
-         * {@link Duration#ZERO} turns it off. A server's setting, not checked against its clients'. Default 1 s;
-         * longer durations are cut to a year.
+         * back as soon as a server of the process starts another handler. Your own virtual threads in the server's
+         * process have one carrier fewer meanwhile. {@link Duration#ZERO} turns it off. A server's setting, not checked
+         * against its clients'. Default 1 s; longer durations are cut to a year.
          */
         public Builder handlerDoze(Duration handlerDoze) {
             if (handlerDoze.isNegative()) {
                 throw new IllegalArgumentException("handlerDoze is negative: " + handlerDoze);
             }
-            this.handlerDozeNanos = handlerDoze.compareTo(LONGEST_DOZE) > 0 ? LONGEST_DOZE.toNanos()
-                    : handlerDoze.toNanos();
+            this.handlerDozeNanos = nanosUpToAYear(handlerDoze);
             return this;
         }
 

@@ -30,8 +30,6 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class IpcClient implements AutoCloseable {
     private static final byte[] EMPTY = new byte[0];
     private static final Duration DEFAULT_ASYNC_TIMEOUT = Duration.ofSeconds(30);
-    /** Longer timeouts are cut to this: a year is "no limit" in practice, and its nanoseconds fit a long. */
-    private static final Duration LONGEST_TIMEOUT = Duration.ofDays(365);
     /** Completes {@link #sendAsync} futures: a virtual thread each, so callbacks may block. */
     private static final Executor COMPLETIONS = task -> Thread.ofVirtual().name("ipc-connect-completion").start(task);
     private final IpcChannelFactory factory;
@@ -144,7 +142,7 @@ public final class IpcClient implements AutoCloseable {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive: " + timeout);
         }
-        return timeout.compareTo(LONGEST_TIMEOUT) > 0 ? LONGEST_TIMEOUT.toNanos() : timeout.toNanos();
+        return IpcChannelFactory.nanosUpToAYear(timeout);
     }
 
     private ClientConnection connection(long timeoutNanos) throws IOException {
