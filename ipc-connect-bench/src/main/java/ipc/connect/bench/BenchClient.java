@@ -71,8 +71,9 @@ public final class BenchClient {
             pipelined(out, "pipelined-direct", direct, requests, 5 * warmUp, Runnable::run);
             int spaced = Math.max(SPACED_SAMPLES_MIN, requests / 50);
             spacedRows(out, "spaced", spaced, SPACED_NANOS, spaced, SPACED_NANOS, small, direct, uds);
-            spacedRows(out, "idle", IDLE_SAMPLES, IDLE_NANOS, Math.max(IDLE_SAMPLES, requests / 100), SHORT_IDLE_NANOS,
-                    small, direct, uds);
+            int idleWarmUps = Math.max(IDLE_SAMPLES, requests / 100);
+            wakeFloor(out, idleWarmUps);
+            spacedRows(out, "idle", IDLE_SAMPLES, IDLE_NANOS, idleWarmUps, SHORT_IDLE_NANOS, small, direct, uds);
             stream(out, "upload", "ipc", bytes, warmBytes, n -> ipcUpload(upload, n));
             stream(out, "upload", "uds", bytes, warmBytes, uds::upload);
             stream(out, "download", "ipc", bytes, warmBytes, n -> ipcDownload(download, n));
@@ -252,15 +253,22 @@ public final class BenchClient {
 
     /** The machine's {@link PingPongFloor}, timed as the small requests are, just before the inline row. */
     private static void pingPongFloor(PrintStream out, int requests, int warmUp) throws IOException {
-        PingPongFloor floor = new PingPongFloor();
-        try {
+        try (PingPongFloor floor = PingPongFloor.spinning()) {
             small(out, "floor", "ping-pong", requests, warmUp, floor::roundTrip);
-        } finally {
-            try {
-                floor.close();
-            } catch (InterruptedException e) {
-                throw interrupted("ping-pong floor");
-            }
+        } catch (InterruptedException e) {
+            throw interrupted("ping-pong floor");
+        }
+    }
+
+    /**
+     * The machine's floor for the first request after idle ({@link PingPongFloor#waking()}), timed as those requests
+     * are, just before their rows: prints {@code RESULT idle wake ...} as {@link #spaced} does.
+     */
+    private static void wakeFloor(PrintStream out, int warmUps) throws IOException {
+        try (PingPongFloor floor = PingPongFloor.waking()) {
+            spaced(out, "idle", "wake", IDLE_SAMPLES, IDLE_NANOS, warmUps, SHORT_IDLE_NANOS, floor::roundTrip);
+        } catch (InterruptedException e) {
+            throw interrupted("wake floor");
         }
     }
 

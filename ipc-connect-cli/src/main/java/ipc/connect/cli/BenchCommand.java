@@ -127,6 +127,12 @@ final class BenchCommand implements Callable<Integer> {
         spacedRow(results, "spaced-direct", spacedCount + " small requests 0.2 ms apart, handler inline");
         spacedRow(results, "idle", "First request after 20 ms idle (both sides asleep), handler on a virtual thread");
         spacedRow(results, "idle-direct", "First request after 20 ms idle (both sides asleep), handler inline");
+        long[] wake = results.get("idle wake");
+        if (wake != null) {
+            System.out.printf(Locale.ROOT, "| Floor, without Ipc.Connect: a thread of one process wakes another, asleep"
+                    + " 20 ms in the kernel (`LockSupport.unpark`), and spins until it answers through shared memory"
+                    + " (just before the rows after idle) | %s | | | |%n", spacedCell(wake));
+        }
         String gigabytes = String.format(Locale.ROOT, "%.1f GB", byteCount / 1e9);
         streamRow(results, "upload", "Send " + gigabytes + " client→server");
         streamRow(results, "download", "Retrieve " + gigabytes + " server→client");
@@ -146,7 +152,8 @@ final class BenchCommand implements Callable<Integer> {
                 + " Floor: the machine's speed for a stream through memory shared by two cores, without Ipc.Connect"
                 + " (two threads of one process copying through a 1 MiB ring, two copies of each byte, spinning and"
                 + " yielding), measured just before and just after each row; on a VM it moves with where the host"
-                + " runs the cores. The round-trip floor is timed like the small requests.");
+                + " runs the cores. The round-trip floor is timed like the small requests, the wake floor like the"
+                + " first requests after idle.");
     }
 
     private static void printConnections(Map<String, long[]> results) {

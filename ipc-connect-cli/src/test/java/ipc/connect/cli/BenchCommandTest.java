@@ -54,6 +54,9 @@ class BenchCommandTest {
         assertRow(output, "First request after 20 ms idle \\(both sides asleep\\), handler on a virtual thread", IDLE,
                 IDLE);
         assertRow(output, "First request after 20 ms idle \\(both sides asleep\\), handler inline", IDLE, IDLE);
+        assertRow(output, "Floor, without Ipc.Connect: a thread of one process wakes another, asleep 20 ms in the kernel"
+                + " \\(`LockSupport.unpark`\\), and spins until it answers through shared memory \\(just before the rows"
+                + " after idle\\)", IDLE, "");
         assertRow(output, "Send 0.1 GB client\\S+server", STREAM, STREAM);
         assertRow(output, "Retrieve 0.1 GB server\\S+client", STREAM, STREAM);
         assertRow(output, "Send 0.1 GB client\\S+server, zero-copy API", STREAM, STREAM);
