@@ -67,8 +67,10 @@ public final class BenchClient {
             small(out, "small-direct", "ipc", requests, warmUp, () -> ipcSmall(direct));
             small(out, "small", "uds", requests, warmUp, uds::small);
             // pipelining reaches its steady state later: after 300,000 to 500,000 requests, both JVMs compiled
-            pipelined(out, "pipelined", direct, requests, 5 * warmUp, null);
-            pipelined(out, "pipelined-direct", direct, requests, 5 * warmUp, Runnable::run);
+            barePipeline(out, requests, 5 * warmUp);
+            pipelined(out, "pipelined", "ipc", requests, 5 * warmUp, n -> runPipelined(direct, n, null));
+            pipelined(out, "pipelined-direct", "ipc", requests, 5 * warmUp,
+                    n -> runPipelined(direct, n, Runnable::run));
             int spaced = Math.max(SPACED_SAMPLES_MIN, requests / 50);
             spacedRows(out, "spaced", spaced, SPACED_NANOS, spaced, SPACED_NANOS, small, direct, uds);
             int idleWarmUps = Math.max(IDLE_SAMPLES, requests / 100);
@@ -281,24 +283,42 @@ public final class BenchClient {
     static final int PIPELINED_BATCHES = 5;
 
     /**
-     * {@code sendAsync} with up to {@value #IN_FLIGHT} requests in flight on one client, its futures completed on
-     * {@code completions} ({@code null}: the default virtual threads): {@value #PIPELINED_BATCHES} timed batches of
-     * {@code requests}. Prints {@code RESULT <workload> ipc <requests> <median> <fastest> <slowest>}, in nanoseconds
-     * a batch.
+     * A pipelined workload ({@code run} sends its given count of requests with up to {@value #IN_FLIGHT} in flight,
+     * and returns once all are answered): {@code warmUp} requests, then {@value #PIPELINED_BATCHES} timed batches of
+     * {@code requests}. Prints {@code RESULT <workload> <transport> <requests> <median> <fastest> <slowest>}, in
+     * nanoseconds a batch.
      */
-    private static void pipelined(PrintStream out, String workload, IpcClient client, int requests, int warmUp,
-                                  Executor completions) throws IOException {
-        runPipelined(client, warmUp, completions);
+    private static void pipelined(PrintStream out, String workload, String transport, int requests, int warmUp,
+                                  Batch run) throws IOException {
+        run.send(warmUp);
         long[] nanos = new long[PIPELINED_BATCHES];
         for (int batch = 0; batch < nanos.length; batch++) {
             long start = System.nanoTime();
-            runPipelined(client, requests, completions);
+            run.send(requests);
             nanos[batch] = System.nanoTime() - start;
         }
         Arrays.sort(nanos);
-        out.println("RESULT " + workload + " ipc " + requests + " " + nanos[nanos.length / 2] + " " + nanos[0] + " "
-                + nanos[nanos.length - 1]);
+        out.println("RESULT " + workload + " " + transport + " " + requests + " " + nanos[nanos.length / 2] + " "
+                + nanos[0] + " " + nanos[nanos.length - 1]);
         out.flush();
+    }
+
+    /** Sends a count of requests pipelined, and returns once all are answered. */
+    @FunctionalInterface
+    private interface Batch {
+        void send(int requests) throws IOException;
+    }
+
+    /**
+     * The pipelined workload without Ipc.Connect ({@link BarePipeline}), timed as the pipelined requests are, just
+     * before their rows: prints {@code RESULT pipelined bare ...}.
+     */
+    private static void barePipeline(PrintStream out, int requests, int warmUp) throws IOException {
+        try (BarePipeline bare = new BarePipeline(IN_FLIGHT, HELLO)) {
+            pipelined(out, "pipelined", "bare", requests, warmUp, bare::run);
+        } catch (InterruptedException e) {
+            throw interrupted("pipelined workload without Ipc.Connect");
+        }
     }
 
     /** After idle: both sides idle long enough to sleep in the kernel, then one request timed, this many times. */
@@ -367,6 +387,10 @@ public final class BenchClient {
 
     static final int IN_FLIGHT = 256;
 
+    /**
+     * {@code sendAsync} of {@code requests} with up to {@value #IN_FLIGHT} in flight on one client, its futures
+     * completed on {@code completions} ({@code null}: the default virtual threads).
+     */
     private static void runPipelined(IpcClient client, int requests, Executor completions) throws IOException {
         Semaphore window = new Semaphore(IN_FLIGHT);
         AtomicReference<Throwable> failure = new AtomicReference<>();

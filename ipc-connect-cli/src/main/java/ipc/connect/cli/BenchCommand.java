@@ -120,6 +120,13 @@ final class BenchCommand implements Callable<Integer> {
                 + " futures completed on virtual threads; median of 5 batches");
         pipelinedRow(results, "pipelined-direct", requests + " small requests, `sendAsync`, 256 in flight (inline"
                 + " handler), futures completed directly (`Runnable::run`); median of 5 batches");
+        long[] bare = results.get("pipelined bare");
+        if (bare != null) {
+            System.out.printf(Locale.ROOT, "| The same without Ipc.Connect: %s requests pipelined as in the row above"
+                    + " (256 in flight, a `CompletableFuture` each, completed directly), from a thread of one process to"
+                    + " another through two bare rings in memory: no lock, no fence, no wake (just before the"
+                    + " `sendAsync` rows); median of 5 batches | %s | | | |%n", requests, pipelinedCell(bare));
+        }
         long[] spaced = results.get("spaced uds");
         String spacedCount = spaced == null ? "" : String.format(Locale.ROOT, "%,d", spaced[0]);
         spacedRow(results, "spaced", spacedCount + " small requests 0.2 ms apart (a client calling now and then),"
@@ -152,8 +159,8 @@ final class BenchCommand implements Callable<Integer> {
                 + " Floor: the machine's speed for a stream through memory shared by two cores, without Ipc.Connect"
                 + " (two threads of one process copying through a 1 MiB ring, two copies of each byte, spinning and"
                 + " yielding), measured just before and just after each row; on a VM it moves with where the host"
-                + " runs the cores. The round-trip floor is timed like the small requests, the wake floor like the"
-                + " first requests after idle.");
+                + " runs the cores. The round-trip floor is timed like the small requests, the wake floor like the first"
+                + " requests after idle, the pipelined workload without Ipc.Connect like the `sendAsync` rows.");
     }
 
     private static void printConnections(Map<String, long[]> results) {
@@ -194,9 +201,14 @@ final class BenchCommand implements Callable<Integer> {
     private static void pipelinedRow(Map<String, long[]> results, String workload, String title) {
         long[] r = results.get(workload + " ipc");
         if (r != null) {
-            System.out.printf(Locale.ROOT, "| %s | %,.0f ms; %,.0f requests/s (batches %,.0f-%,.0f) | (no equivalent)"
-                    + " | | |%n", title, r[1] / 1e6, r[0] / (r[1] / 1e9), r[0] / (r[3] / 1e9), r[0] / (r[2] / 1e9));
+            System.out.printf(Locale.ROOT, "| %s | %s | (no equivalent) | | |%n", title, pipelinedCell(r));
         }
+    }
+
+    /** The median batch's time and rate, then the slowest and fastest batch's rates. */
+    private static String pipelinedCell(long[] r) {
+        return String.format(Locale.ROOT, "%,.0f ms; %,.0f requests/s (batches %,.0f-%,.0f)", r[1] / 1e6,
+                r[0] / (r[1] / 1e9), r[0] / (r[3] / 1e9), r[0] / (r[2] / 1e9));
     }
 
     /** A row of requests timed one at a time after a pause: {@code workload} and its UDS baseline (no suffix). */

@@ -48,6 +48,10 @@ class BenchCommandTest {
                 + " virtual threads; median of 5 batches", PIPELINED, "\\(no equivalent\\)");
         assertRow(output, "2,000 small requests, `sendAsync`, 256 in flight \\(inline handler\\), futures completed"
                 + " directly \\(`Runnable::run`\\); median of 5 batches", PIPELINED, "\\(no equivalent\\)");
+        assertRow(output, "The same without Ipc.Connect: 2,000 requests pipelined as in the row above \\(256 in flight, a"
+                + " `CompletableFuture` each, completed directly\\), from a thread of one process to another through two"
+                + " bare rings in memory: no lock, no fence, no wake \\(just before the `sendAsync` rows\\); median of 5"
+                + " batches", PIPELINED, "");
         assertRow(output, "40 small requests 0.2 ms apart \\(a client calling now and then\\), handler on a virtual"
                 + " thread", SPACED, SPACED);
         assertRow(output, "40 small requests 0.2 ms apart, handler inline", SPACED, SPACED);
