@@ -18,7 +18,12 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     private final ServerConnection connection;
     private final long requestId;
     private final InboundStream request;
-    private final Credit responseCredit;
+    /**
+     * The response body's send window, made only for a response of more than one frame (or a streamed one): a
+     * response of one frame is always within the client's initial window, and every small response saves the object
+     * and its volatile store.
+     */
+    private volatile Credit responseCredit;
     private volatile boolean cancelled;
     private volatile boolean requestEnded;
     private volatile boolean responded;
@@ -31,9 +36,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     ServerExchange(ServerConnection connection, long requestId) {
         this.connection = connection;
         this.requestId = requestId;
-        int window = connection.channel().settings().window();
-        this.responseCredit = new Credit(window);
-        this.request = new InboundStream(window, 0, this);
+        this.request = new InboundStream(connection.channel().settings().window(), 0, this);
     }
 
     // the handler has read some of the request: the dispatcher may go on with a chunk it could not buffer
@@ -65,9 +68,33 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         }
     }
 
-    /** Dispatcher: the client has room for more of the response. */
+    /**
+     * Dispatcher: the client has room for more of the response. Without a window made yet, nothing was taken from one:
+     * the client only gives back what it read of a response of one frame, which took none.
+     */
     void onWindow(int bytes) {
-        responseCredit.grant(bytes);
+        Credit credit = responseCredit;
+        if (credit != null) {
+            credit.grant(bytes);
+        }
+    }
+
+    /**
+     * The window of a response of more than one frame, made before its first frame. A cancel or abort that finds no
+     * window yet has set {@code cancelled} first (volatile), which the writer sees before its first take.
+     */
+    private Credit newResponseCredit() {
+        Credit credit = new Credit(connection.channel().settings().window());
+        responseCredit = credit;
+        return credit;
+    }
+
+    /** Wakes the response's writer, if it waits for window, for good. */
+    private void releaseResponseCredit() {
+        Credit credit = responseCredit;
+        if (credit != null) {
+            credit.release();
+        }
     }
 
     @Override
@@ -168,7 +195,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         request.fail(tooLarge);
         // the dispatcher never blocks on a full response ring: the error goes out from its own thread
         cancelled = true; // whatever the handler answers from now on is not sent
-        responseCredit.release();
+        releaseResponseCredit();
         Thread.ofVirtual().name("ipc-connect-refuse-" + requestId).start(() -> {
             try {
                 writeError(tooLarge);
@@ -230,13 +257,13 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
 
     void cancel() {
         cancelled = true;
-        responseCredit.release();
+        releaseResponseCredit();
         request.fail(new IpcClosedException(description() + ": cancelled by the client"));
     }
 
     void abort(IpcClosedException cause) {
         cancelled = true;
-        responseCredit.release();
+        releaseResponseCredit();
         request.fail(cause);
     }
 
@@ -264,7 +291,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         } else {
             connection.releaseCarried(this); // it may wait for the client's window
             writer.writeBody(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END, bytes, offset, length,
-                    responseCredit, 0, this);
+                    newResponseCredit(), 0, this);
         }
     }
 
@@ -284,7 +311,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         connection.releaseCarried(this); // the source may block, or be slow to close once the response has ended
         try {
             connection.responses().writeStream(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END,
-                    source, responseCredit, 0, this);
+                    source, newResponseCredit(), 0, this);
         } catch (FrameWriter.SourceException e) {
             respondError(e.getCause());
         }
@@ -301,7 +328,7 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
         connection.releaseCarried(this); // the writer may wait for the client's window
         try {
             connection.responses().writeFrom(requestId, FrameDescriptor.RESPONSE, FrameDescriptor.RESPONSE_END,
-                    body, responseCredit, 0, this);
+                    body, newResponseCredit(), 0, this);
         } catch (FrameWriter.SourceException e) {
             respondError(e.getCause());
         }
