@@ -49,7 +49,7 @@ final class BarePipeline implements AutoCloseable {
         this.window = window;
         int slots = Integer.highestOneBit(window) << 1;
         this.pending = new CompletableFuture<?>[slots];
-        // each ring holds at most a window of records: four windows of the largest leave room for the padding at its end
+        // each ring holds at most a window of records: four windows of them leave room for the padding at its end
         int capacity = Integer.highestOneBit(4 * window * Ring.recordLength(request.length)) << 1;
         this.requests = new Ring(arena, capacity, request);
         this.answers = new Ring(arena, capacity, new byte[0]);

@@ -122,10 +122,10 @@ final class BenchCommand implements Callable<Integer> {
                 + " handler), futures completed directly (`Runnable::run`); median of 5 batches");
         long[] bare = results.get("pipelined bare");
         if (bare != null) {
-            System.out.printf(Locale.ROOT, "| The same without Ipc.Connect: %s requests pipelined as in the row above"
-                    + " (256 in flight, a `CompletableFuture` each, completed directly), from a thread of one process to"
-                    + " another through two bare rings in memory: no lock, no fence, no wake (just before the"
-                    + " `sendAsync` rows); median of 5 batches | %s | | | |%n", requests, pipelinedCell(bare));
+            System.out.printf(Locale.ROOT, "| The same without Ipc.Connect: %s requests pipelined as in the row"
+                    + " above (256 in flight, a `CompletableFuture` each, completed directly), from a thread of one"
+                    + " process to another through two bare rings in memory: no lock, no fence, no wake (just before"
+                    + " the `sendAsync` rows); median of 5 batches | %s | | | |%n", requests, pipelinedCell(bare));
         }
         long[] spaced = results.get("spaced uds");
         String spacedCount = spaced == null ? "" : String.format(Locale.ROOT, "%,d", spaced[0]);
@@ -159,8 +159,8 @@ final class BenchCommand implements Callable<Integer> {
                 + " Floor: the machine's speed for a stream through memory shared by two cores, without Ipc.Connect"
                 + " (two threads of one process copying through a 1 MiB ring, two copies of each byte, spinning and"
                 + " yielding), measured just before and just after each row; on a VM it moves with where the host"
-                + " runs the cores. The round-trip floor is timed like the small requests, the wake floor like the first"
-                + " requests after idle, the pipelined workload without Ipc.Connect like the `sendAsync` rows.");
+                + " runs the cores. The round-trip floor is timed like the small requests, the wake floor like the"
+                + " first requests after idle, the pipelined workload without Ipc.Connect like the `sendAsync` rows.");
     }
 
     private static void printConnections(Map<String, long[]> results) {

@@ -48,19 +48,19 @@ class BenchCommandTest {
                 + " virtual threads; median of 5 batches", PIPELINED, "\\(no equivalent\\)");
         assertRow(output, "2,000 small requests, `sendAsync`, 256 in flight \\(inline handler\\), futures completed"
                 + " directly \\(`Runnable::run`\\); median of 5 batches", PIPELINED, "\\(no equivalent\\)");
-        assertRow(output, "The same without Ipc.Connect: 2,000 requests pipelined as in the row above \\(256 in flight, a"
-                + " `CompletableFuture` each, completed directly\\), from a thread of one process to another through two"
-                + " bare rings in memory: no lock, no fence, no wake \\(just before the `sendAsync` rows\\); median of 5"
-                + " batches", PIPELINED, "");
+        assertRow(output, "The same without Ipc.Connect: 2,000 requests pipelined as in the row above \\(256 in"
+                + " flight, a `CompletableFuture` each, completed directly\\), from a thread of one process to another"
+                + " through two bare rings in memory: no lock, no fence, no wake \\(just before the `sendAsync`"
+                + " rows\\); median of 5 batches", PIPELINED, "");
         assertRow(output, "40 small requests 0.2 ms apart \\(a client calling now and then\\), handler on a virtual"
                 + " thread", SPACED, SPACED);
         assertRow(output, "40 small requests 0.2 ms apart, handler inline", SPACED, SPACED);
         assertRow(output, "First request after 20 ms idle \\(both sides asleep\\), handler on a virtual thread", IDLE,
                 IDLE);
         assertRow(output, "First request after 20 ms idle \\(both sides asleep\\), handler inline", IDLE, IDLE);
-        assertRow(output, "Floor, without Ipc.Connect: a thread of one process wakes another, asleep 20 ms in the kernel"
-                + " \\(`LockSupport.unpark`\\), and spins until it answers through shared memory \\(just before the rows"
-                + " after idle\\)", IDLE, "");
+        assertRow(output, "Floor, without Ipc.Connect: a thread of one process wakes another, asleep 20 ms in the"
+                + " kernel \\(`LockSupport.unpark`\\), and spins until it answers through shared memory \\(just before"
+                + " the rows after idle\\)", IDLE, "");
         assertRow(output, "Send 0.1 GB client\\S+server", STREAM, STREAM);
         assertRow(output, "Retrieve 0.1 GB server\\S+client", STREAM, STREAM);
         assertRow(output, "Send 0.1 GB client\\S+server, zero-copy API", STREAM, STREAM);

@@ -69,8 +69,9 @@ public final class ServerExchange implements ExchangeTable.Keyed, InboundStream.
     }
 
     /**
-     * Dispatcher: the client has room for more of the response. Without a window made yet, nothing was taken from one:
-     * the client only gives back what it read of a response of one frame, which took none.
+     * Dispatcher: the client has room for more of the response. A response of one frame makes no window and takes
+     * nothing from one (nor does its client give any back, as it ended with that frame): without a window, nothing is
+     * granted.
      */
     void onWindow(int bytes) {
         Credit credit = responseCredit;
